@@ -1,0 +1,363 @@
+/**
+ * `decide`: the mobile node's decision pipeline. Link samples are validated,
+ * smoothed per PoA ({@link l3Filter}), compared with the serving PoA twice with
+ * {@link hysteresis} (a wide "near" margin for preparation, the A3 margin for the
+ * switch), held for dwell times ({@link timeToTrigger}), turned into lead times
+ * ({@link leadTime}), reduced into MPA decisions ({@link handoverReducer}, with the
+ * section C.6 planner) and passed through ping-pong recovery ({@link pingPong},
+ * {@link recoveryReducer}). RFC 6252 sections 6.3, 7.2, C.1, C.2, C.4 and C.6.
+ *
+ * @module
+ */
+import {
+  connect,
+  defer,
+  filter,
+  from,
+  map,
+  merge,
+  mergeMap,
+  type Observable,
+  of,
+  type OperatorFunction,
+  scan,
+  share,
+  tap,
+} from "npm:rxjs@^7.8.2";
+import { ConfigError, MetricsValidationError } from "../errors.ts";
+import type { Cell, CtnProfile } from "../metrics/cell.ts";
+import type { LinkSample } from "../metrics/link_sample.ts";
+import { hysteresis, type Qualification } from "../operators/hysteresis.ts";
+import { l3Filter } from "../operators/l3_filter.ts";
+import { leadTime } from "../operators/lead_time.ts";
+import { pingPong } from "../operators/ping_pong.ts";
+import { timeToTrigger } from "../operators/time_to_trigger.ts";
+import type { Decision } from "./decision.ts";
+import {
+  type HandoverConfig,
+  type HandoverEvent,
+  type HandoverOutput,
+  handoverReducer,
+  INITIAL_HANDOVER_STATE,
+} from "./handover.ts";
+import {
+  INITIAL_RECOVERY_STATE,
+  type RecoveryConfig,
+  type RecoveryEvent,
+  type RecoveryOutput,
+  recoveryReducer,
+} from "./recovery.ts";
+import { SampleClock } from "./sample_clock.ts";
+
+/** Ping-pong recovery options (RFC 6252 section C.1, C.2). */
+export interface RecoveryOptions {
+  /** How long contexts of networks left or CTNs not used are retained, ms. Default 30000. */
+  readonly retainMs?: number;
+  /** Extra dB the PoA just left needs to win back. Default 3. */
+  readonly returnPenaltyDb?: number;
+  /** The ping-pong window: how long the return penalty lasts and what counts as a ping-pong, ms. Default 5000. */
+  readonly pingPongWindowMs?: number;
+  /** After a ping-pong, how long the PoA bounced through is barred, ms (0 = never). Default 10000. */
+  readonly holdDownMs?: number;
+  /** After a ping-pong between networks, how long to bicast, ms (0 = never). Default 2000. */
+  readonly bicastMs?: number;
+}
+
+/** Options of {@link decide}; every one has a default. */
+export interface DecideOptions {
+  /** L3 filter coefficient k (3GPP TS 36.331 5.5.3.2). Default 4. */
+  readonly k?: number;
+  /** A3 margin: a candidate must beat serving by this much to trigger a switch, dB. Default 3. */
+  readonly margin?: number;
+  /** A3 leave margin, dB. Default margin − 1. */
+  readonly leave?: number;
+  /** Time-to-trigger (dwell) for the switch, ms. Default 256. */
+  readonly timeToTrigger?: number;
+  /** A candidate within this many dB of serving is "near" and may be prepared, dB. Default 8. */
+  readonly prepareMargin?: number;
+  /** Dwell for preparation, ms. Default 256. */
+  readonly prepareDwell?: number;
+  /** How many CTNs to pre-authenticate at once (section 7.2). Default 2. */
+  readonly topK?: number;
+  /** How many CTNs to pre-configure at once (section C.4). Default 1. */
+  readonly maxPreconfigured?: number;
+  /** Serving SNR under which the link counts as lost, dB. Default 5. */
+  readonly outageSnr?: number;
+  /** Preparation is urgent when the lead time is under safety × the full budget. Default 2. */
+  readonly safety?: number;
+  /** A neighbour not heard for this long is forgotten, ms. Default 1000. */
+  readonly maxAgeMs?: number;
+  /** Trailing window of the SNR-trend lead time, ms. Default 2000. */
+  readonly trendWindowMs?: number;
+  /** Known cells (for geometric lead time). Default none: SNR trend only. */
+  readonly cells?: readonly Cell[];
+  /** Per-CTN timings for the planner. Default none: RFC 6252 section C.6's example values. */
+  readonly ctns?: readonly CtnProfile[];
+  /** Recovery settings, or "off" for none (no retention, penalties, restore or bicast). Default on. */
+  readonly recovery?: RecoveryOptions | "off";
+}
+
+/** Every option of {@link decide}, resolved to a value. */
+export interface ResolvedDecideOptions {
+  readonly k: number;
+  readonly margin: number;
+  readonly leave: number;
+  readonly timeToTrigger: number;
+  readonly prepareMargin: number;
+  readonly prepareDwell: number;
+  readonly maxAgeMs: number;
+  readonly trendWindowMs: number;
+  readonly cells: ReadonlyMap<string, Cell>;
+  readonly handover: HandoverConfig;
+  readonly recovery: RecoveryConfig;
+}
+
+function _number(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  min: number,
+  max = Infinity,
+): number {
+  const v = value ?? fallback;
+  if (typeof v !== "number" || Number.isNaN(v) || v < min || v > max) {
+    throw new ConfigError(
+      name,
+      `Invalid ${name}: expected a number in [${min}, ${max}], got ${String(value)}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * Validates {@link DecideOptions} and fills in the defaults.
+ *
+ * @param options the options
+ * @returns every option with a value
+ * @throws {ConfigError} naming the bad option
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertThrows } from "npm:deno-std@1.4.0/assert/mod.js";
+ * assertEquals(resolveDecideOptions().margin, 3);
+ * assertThrows(() => resolveDecideOptions({ topK: 0 }));
+ * ```
+ */
+export function resolveDecideOptions(options: DecideOptions = {}): ResolvedDecideOptions {
+  const margin = _number(options.margin, 3, "margin", -100, 100);
+  const outageSnr = _number(options.outageSnr, 5, "outageSnr", -100, 100);
+  const off = options.recovery === "off";
+  const r = off || options.recovery === undefined ? {} : options.recovery as RecoveryOptions;
+  const retainMs = off ? 0 : _number(r.retainMs, 30000, "recovery.retainMs", 0);
+  const window = _number(r.pingPongWindowMs, 5000, "recovery.pingPongWindowMs", 0);
+  const cells = new Map<string, Cell>();
+  for (const c of options.cells ?? []) cells.set(c.poa, c);
+  const profiles = new Map<string, CtnProfile>();
+  for (const p of options.ctns ?? []) profiles.set(p.network, p);
+  return {
+    k: _number(options.k, 4, "k", 0, 64),
+    margin,
+    leave: _number(options.leave, margin - 1, "leave", -100, margin),
+    timeToTrigger: _number(options.timeToTrigger, 256, "timeToTrigger", 0),
+    prepareMargin: _number(options.prepareMargin, 8, "prepareMargin", 0, 100),
+    prepareDwell: _number(options.prepareDwell, 256, "prepareDwell", 0),
+    maxAgeMs: _number(options.maxAgeMs, 1000, "maxAgeMs", 1),
+    trendWindowMs: _number(options.trendWindowMs, 2000, "trendWindowMs", 1),
+    cells,
+    handover: {
+      topK: _number(options.topK, 2, "topK", 1, 64),
+      maxPreconfigured: _number(options.maxPreconfigured, 1, "maxPreconfigured", 0, 64),
+      outageSnr,
+      safety: _number(options.safety, 2, "safety", 1, 100),
+      retainMs,
+      profiles,
+    },
+    recovery: {
+      retainMs,
+      returnPenaltyDb: off ? 0 : _number(r.returnPenaltyDb, 3, "recovery.returnPenaltyDb", 0, 100),
+      returnPenaltyMs: off ? 0 : window,
+      holdDownMs: off ? 0 : _number(r.holdDownMs, 10000, "recovery.holdDownMs", 0),
+      bicastMs: off ? 0 : _number(r.bicastMs, 2000, "recovery.bicastMs", 0),
+    },
+  };
+}
+
+/**
+ * Turns a stream of link samples into MPA handover decisions. Deterministic: time
+ * is the samples' own `t` (a {@link SampleClock}), so the same input and options
+ * always give the same decisions, replayed at any speed.
+ *
+ * @param samples$ link samples, one per PoA heard per instant, time never decreasing
+ * @param options tuning; every option has a default (see {@link DecideOptions})
+ * @returns the decisions; errors with {@link MetricsValidationError} on a bad sample
+ *   and throws {@link ConfigError} at call time on bad options
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { from, lastValueFrom, toArray } from "npm:rxjs@^7.8.2";
+ * const samples = [];
+ * for (let t = 0; t <= 3000; t += 100) {
+ *   samples.push({ t, poa: "a1", network: "A", snr: 30 - t / 100 });
+ *   samples.push({ t, poa: "b1", network: "B", snr: 5 + t / 100 });
+ * }
+ * const kinds = (await lastValueFrom(decide(from(samples)).pipe(toArray()))).map((d) => d.kind);
+ * assertEquals(kinds.slice(0, 4), ["prepare", "preconfigure", "commit", "switch"]);
+ * ```
+ */
+export function decide(
+  samples$: Observable<LinkSample>,
+  options: DecideOptions = {},
+): Observable<Decision> {
+  const o = resolveDecideOptions(options);
+  return defer(() => {
+    const clock = new SampleClock();
+    let started = false;
+    let lastT = -Infinity;
+    let serving: string | undefined;
+    let firstT: number | undefined;
+    const penalties = new Map<string, { db: number; until: number }>();
+    const servingOf = () => serving;
+    const offset = (poa: string): number => {
+      const p = penalties.get(poa);
+      if (p === undefined) return 0;
+      if (p.until <= clock.now()) {
+        penalties.delete(poa);
+        return 0;
+      }
+      return p.db;
+    };
+    const now = () => clock.now();
+    const filtered$ = samples$.pipe(
+      tap((s) => {
+        _check(s, lastT);
+        lastT = s.t;
+        if (!started) {
+          started = true;
+          clock.frame = s.t;
+        } else clock.advanceTo(s.t);
+      }),
+      l3Filter({ k: o.k }),
+      share(),
+    );
+    const dwell = (
+      kindRaw: "near" | "a3",
+      kindHeld: "approach" | "trigger",
+      ms: number,
+    ): OperatorFunction<Qualification, HandoverEvent> =>
+      connect((q$) =>
+        merge(
+          q$.pipe(map((q): HandoverEvent => ({ kind: kindRaw, q }))),
+          q$.pipe(
+            timeToTrigger({
+              key: _poaOf,
+              holds: _qualified,
+              dwell: ms,
+              scheduler: clock,
+            }),
+            map((q): HandoverEvent => ({ kind: kindHeld, t: now(), q })),
+          ),
+        )
+      );
+    const events$: Observable<HandoverEvent> = merge(
+      filtered$.pipe(
+        filter((s) => serving === undefined || s.t === firstT || s.poa === serving),
+        map((sample): HandoverEvent => ({ kind: "sample", sample })),
+      ),
+      filtered$.pipe(
+        hysteresis({
+          serving: servingOf,
+          margin: -o.prepareMargin,
+          leave: -o.prepareMargin - 1,
+          maxAgeMs: o.maxAgeMs,
+        }),
+        dwell("near", "approach", o.prepareDwell),
+      ),
+      filtered$.pipe(
+        hysteresis({
+          serving: servingOf,
+          margin: o.margin,
+          leave: o.leave,
+          offset,
+          maxAgeMs: o.maxAgeMs,
+        }),
+        dwell("a3", "trigger", o.timeToTrigger),
+      ),
+      filtered$.pipe(
+        leadTime({
+          serving: servingOf,
+          cells: o.cells,
+          outageSnr: o.handover.outageSnr,
+          trendWindowMs: o.trendWindowMs,
+        }),
+        map((estimate): HandoverEvent => ({ kind: "lead", estimate })),
+      ),
+    );
+    let hState = INITIAL_HANDOVER_STATE;
+    const handover$ = events$.pipe(
+      mergeMap((event) => {
+        const [next, out] = handoverReducer(hState, event, o.handover);
+        hState = next;
+        serving = next.serving?.poa;
+        firstT = next.firstT;
+        return out.length === 0 ? _EMPTY : out.length === 1 ? of(out[0]!) : from(out);
+      }),
+    );
+    let rState = INITIAL_RECOVERY_STATE;
+    return handover$.pipe(
+      connect((h$) =>
+        merge(
+          h$.pipe(map((decision): RecoveryEvent => ({ kind: "decision", decision }))),
+          h$.pipe(
+            filter((d) => d.kind === "switch" || d.kind === "attach"),
+            map((d) => ({ t: d.t, poa: d.poa })),
+            pingPong({ window: o.recovery.returnPenaltyMs || 5000 }),
+            map((pingPong): RecoveryEvent => ({ kind: "pingpong", pingPong })),
+          ),
+        )
+      ),
+      mergeMap((event) => {
+        const [next, out] = recoveryReducer(rState, event, o.recovery);
+        rState = next;
+        return out.length === 0 ? _NO_OUTPUT : from(out);
+      }),
+      filter((d: RecoveryOutput): d is Decision => {
+        if (d.kind !== "penalty") return true;
+        penalties.set(d.poa, { db: d.db, until: d.until });
+        return false;
+      }),
+    );
+  });
+}
+
+const _EMPTY: readonly HandoverOutput[] = [];
+const _NO_OUTPUT: readonly RecoveryOutput[] = [];
+
+function _poaOf(q: Qualification): string {
+  return q.poa;
+}
+
+function _qualified(q: Qualification): boolean {
+  return q.qualified;
+}
+
+function _check(s: LinkSample, lastT: number): void {
+  if (typeof s !== "object" || s === null) {
+    throw new MetricsValidationError("sample", "Invalid sample: expected an object");
+  }
+  if (!Number.isFinite(s.t)) {
+    throw new MetricsValidationError("t", `Invalid t: expected a finite number, got ${s.t}`);
+  }
+  if (s.t < lastT) {
+    throw new MetricsValidationError("t", `Invalid t: time goes backwards: ${s.t} after ${lastT}`);
+  }
+  if (typeof s.poa !== "string" || s.poa === "") {
+    throw new MetricsValidationError("poa", "Invalid poa: expected a non-empty string");
+  }
+  if (typeof s.network !== "string" || s.network === "") {
+    throw new MetricsValidationError("network", "Invalid network: expected a non-empty string");
+  }
+  if (!Number.isFinite(s.snr)) {
+    throw new MetricsValidationError("snr", `Invalid snr: expected a finite number, got ${s.snr}`);
+  }
+}
