@@ -21,7 +21,6 @@ import {
   of,
   type OperatorFunction,
   scan,
-  share,
   tap,
 } from "npm:rxjs@^7.8.2";
 import { ConfigError, MetricsValidationError } from "../errors.ts";
@@ -123,7 +122,9 @@ function _number(
   if (typeof v !== "number" || Number.isNaN(v) || v < min || v > max) {
     throw new ConfigError(
       name,
-      `Invalid ${name}: expected a number in [${min}, ${max}], got ${String(value)}`,
+      `Invalid ${name}: expected a number in [${min}, ${max}], got ${
+        String(value)
+      }`,
     );
   }
   return v;
@@ -143,13 +144,22 @@ function _number(
  * assertThrows(() => resolveDecideOptions({ topK: 0 }));
  * ```
  */
-export function resolveDecideOptions(options: DecideOptions = {}): ResolvedDecideOptions {
+export function resolveDecideOptions(
+  options: DecideOptions = {},
+): ResolvedDecideOptions {
   const margin = _number(options.margin, 3, "margin", -100, 100);
   const outageSnr = _number(options.outageSnr, 5, "outageSnr", -100, 100);
   const off = options.recovery === "off";
-  const r = off || options.recovery === undefined ? {} : options.recovery as RecoveryOptions;
+  const r = off || options.recovery === undefined
+    ? {}
+    : options.recovery as RecoveryOptions;
   const retainMs = off ? 0 : _number(r.retainMs, 30000, "recovery.retainMs", 0);
-  const window = _number(r.pingPongWindowMs, 5000, "recovery.pingPongWindowMs", 0);
+  const window = _number(
+    r.pingPongWindowMs,
+    5000,
+    "recovery.pingPongWindowMs",
+    0,
+  );
   const cells = new Map<string, Cell>();
   for (const c of options.cells ?? []) cells.set(c.poa, c);
   const profiles = new Map<string, CtnProfile>();
@@ -166,7 +176,13 @@ export function resolveDecideOptions(options: DecideOptions = {}): ResolvedDecid
     cells,
     handover: {
       topK: _number(options.topK, 2, "topK", 1, 64),
-      maxPreconfigured: _number(options.maxPreconfigured, 1, "maxPreconfigured", 0, 64),
+      maxPreconfigured: _number(
+        options.maxPreconfigured,
+        1,
+        "maxPreconfigured",
+        0,
+        64,
+      ),
       outageSnr,
       safety: _number(options.safety, 2, "safety", 1, 100),
       retainMs,
@@ -174,9 +190,13 @@ export function resolveDecideOptions(options: DecideOptions = {}): ResolvedDecid
     },
     recovery: {
       retainMs,
-      returnPenaltyDb: off ? 0 : _number(r.returnPenaltyDb, 3, "recovery.returnPenaltyDb", 0, 100),
+      returnPenaltyDb: off
+        ? 0
+        : _number(r.returnPenaltyDb, 3, "recovery.returnPenaltyDb", 0, 100),
       returnPenaltyMs: off ? 0 : window,
-      holdDownMs: off ? 0 : _number(r.holdDownMs, 10000, "recovery.holdDownMs", 0),
+      holdDownMs: off
+        ? 0
+        : _number(r.holdDownMs, 10000, "recovery.holdDownMs", 0),
       bicastMs: off ? 0 : _number(r.bicastMs, 2000, "recovery.bicastMs", 0),
     },
   };
@@ -238,7 +258,6 @@ export function decide(
         } else clock.advanceTo(s.t);
       }),
       l3Filter({ k: o.k }),
-      share(),
     );
     const dwell = (
       kindRaw: "near" | "a3",
@@ -259,38 +278,45 @@ export function decide(
           ),
         )
       );
-    const events$: Observable<HandoverEvent> = merge(
-      filtered$.pipe(
-        filter((s) => serving === undefined || s.t === firstT || s.poa === serving),
-        map((sample): HandoverEvent => ({ kind: "sample", sample })),
-      ),
-      filtered$.pipe(
-        hysteresis({
-          serving: servingOf,
-          margin: -o.prepareMargin,
-          leave: -o.prepareMargin - 1,
-          maxAgeMs: o.maxAgeMs,
-        }),
-        dwell("near", "approach", o.prepareDwell),
-      ),
-      filtered$.pipe(
-        hysteresis({
-          serving: servingOf,
-          margin: o.margin,
-          leave: o.leave,
-          offset,
-          maxAgeMs: o.maxAgeMs,
-        }),
-        dwell("a3", "trigger", o.timeToTrigger),
-      ),
-      filtered$.pipe(
-        leadTime({
-          serving: servingOf,
-          cells: o.cells,
-          outageSnr: o.handover.outageSnr,
-          trendWindowMs: o.trendWindowMs,
-        }),
-        map((estimate): HandoverEvent => ({ kind: "lead", estimate })),
+    // connect: every branch subscribes before the samples start to flow.
+    const events$: Observable<HandoverEvent> = filtered$.pipe(
+      connect((shared$) =>
+        merge(
+          shared$.pipe(
+            filter((s) =>
+              serving === undefined || s.t === firstT || s.poa === serving
+            ),
+            map((sample): HandoverEvent => ({ kind: "sample", sample })),
+          ),
+          shared$.pipe(
+            hysteresis({
+              serving: servingOf,
+              margin: -o.prepareMargin,
+              leave: -o.prepareMargin - 1,
+              maxAgeMs: o.maxAgeMs,
+            }),
+            dwell("near", "approach", o.prepareDwell),
+          ),
+          shared$.pipe(
+            hysteresis({
+              serving: servingOf,
+              margin: o.margin,
+              leave: o.leave,
+              offset,
+              maxAgeMs: o.maxAgeMs,
+            }),
+            dwell("a3", "trigger", o.timeToTrigger),
+          ),
+          shared$.pipe(
+            leadTime({
+              serving: servingOf,
+              cells: o.cells,
+              outageSnr: o.handover.outageSnr,
+              trendWindowMs: o.trendWindowMs,
+            }),
+            map((estimate): HandoverEvent => ({ kind: "lead", estimate })),
+          ),
+        )
       ),
     );
     let hState = INITIAL_HANDOVER_STATE;
@@ -300,14 +326,20 @@ export function decide(
         hState = next;
         serving = next.serving?.poa;
         firstT = next.firstT;
-        return out.length === 0 ? _EMPTY : out.length === 1 ? of(out[0]!) : from(out);
+        return out.length === 0
+          ? _EMPTY
+          : out.length === 1
+          ? of(out[0]!)
+          : from(out);
       }),
     );
     let rState = INITIAL_RECOVERY_STATE;
     return handover$.pipe(
       connect((h$) =>
         merge(
-          h$.pipe(map((decision): RecoveryEvent => ({ kind: "decision", decision }))),
+          h$.pipe(
+            map((decision): RecoveryEvent => ({ kind: "decision", decision })),
+          ),
           h$.pipe(
             filter((d) => d.kind === "switch" || d.kind === "attach"),
             map((d) => ({ t: d.t, poa: d.poa })),
@@ -343,21 +375,39 @@ function _qualified(q: Qualification): boolean {
 
 function _check(s: LinkSample, lastT: number): void {
   if (typeof s !== "object" || s === null) {
-    throw new MetricsValidationError("sample", "Invalid sample: expected an object");
+    throw new MetricsValidationError(
+      "sample",
+      "Invalid sample: expected an object",
+    );
   }
   if (!Number.isFinite(s.t)) {
-    throw new MetricsValidationError("t", `Invalid t: expected a finite number, got ${s.t}`);
+    throw new MetricsValidationError(
+      "t",
+      `Invalid t: expected a finite number, got ${s.t}`,
+    );
   }
   if (s.t < lastT) {
-    throw new MetricsValidationError("t", `Invalid t: time goes backwards: ${s.t} after ${lastT}`);
+    throw new MetricsValidationError(
+      "t",
+      `Invalid t: time goes backwards: ${s.t} after ${lastT}`,
+    );
   }
   if (typeof s.poa !== "string" || s.poa === "") {
-    throw new MetricsValidationError("poa", "Invalid poa: expected a non-empty string");
+    throw new MetricsValidationError(
+      "poa",
+      "Invalid poa: expected a non-empty string",
+    );
   }
   if (typeof s.network !== "string" || s.network === "") {
-    throw new MetricsValidationError("network", "Invalid network: expected a non-empty string");
+    throw new MetricsValidationError(
+      "network",
+      "Invalid network: expected a non-empty string",
+    );
   }
   if (!Number.isFinite(s.snr)) {
-    throw new MetricsValidationError("snr", `Invalid snr: expected a finite number, got ${s.snr}`);
+    throw new MetricsValidationError(
+      "snr",
+      `Invalid snr: expected a finite number, got ${s.snr}`,
+    );
   }
 }

@@ -133,7 +133,9 @@ export function handoverReducer(
     case "sample":
       return _onSample(state, event.sample, config);
     case "lead": {
-      if (state.serving === undefined || event.estimate.poa !== state.serving.poa) {
+      if (
+        state.serving === undefined || event.estimate.poa !== state.serving.poa
+      ) {
         return [state, _NONE];
       }
       const next = { ...state, leadSeconds: event.estimate.seconds };
@@ -148,7 +150,9 @@ export function handoverReducer(
       if (!_current(state, event.q)) return [state, _NONE];
       const approach = _withCandidate(state.approach, event.q);
       const next = { ...state, approach };
-      if (!event.q.qualified) return _onApproachEnded(next, event.t, event.q, config);
+      if (!event.q.qualified) {
+        return _onApproachEnded(next, event.t, event.q, config);
+      }
       return _reconsider(next, event.t, config, "approach");
     }
     case "a3": {
@@ -163,7 +167,9 @@ export function handoverReducer(
             t: event.q.t,
             ctn: c.network,
             poa: c.poa,
-            reason: `${c.poa} fell back to ${_db(event.q.snr)} dB against serving ${
+            reason: `${c.poa} fell back to ${
+              _db(event.q.snr)
+            } dB against serving ${
               _db(event.q.servingSnr)
             } dB before the switch: binding rolled back`,
           }]];
@@ -173,8 +179,14 @@ export function handoverReducer(
       return _reconsider(next, event.q.t, config, "a3");
     }
     case "trigger": {
-      if (!event.q.qualified || !_current(state, event.q)) return [state, _NONE];
-      const cand = { poa: event.q.poa, network: event.q.network, snr: event.q.snr };
+      if (!event.q.qualified || !_current(state, event.q)) {
+        return [state, _NONE];
+      }
+      const cand = {
+        poa: event.q.poa,
+        network: event.q.network,
+        snr: event.q.snr,
+      };
       return _switch(
         state,
         event.t,
@@ -198,8 +210,9 @@ function _withCandidate(
   q: Qualification,
 ): ReadonlyMap<string, Candidate> {
   const next = new Map(map);
-  if (q.qualified) next.set(q.poa, { poa: q.poa, network: q.network, snr: q.snr });
-  else next.delete(q.poa);
+  if (q.qualified) {
+    next.set(q.poa, { poa: q.poa, network: q.network, snr: q.snr });
+  } else next.delete(q.poa);
   return next;
 }
 
@@ -221,7 +234,12 @@ function _onSample(
         : [state, _NONE];
     }
     next = { ...state, attached: true };
-    out = [{ kind: "attach", t: state.firstT ?? s.t, poa: serving.poa, network: serving.network }];
+    out = [{
+      kind: "attach",
+      t: state.firstT ?? s.t,
+      poa: serving.poa,
+      network: serving.network,
+    }];
   }
   if (s.poa !== serving.poa) return [next, out];
   next = { ...next, serving: { ...serving, snr: s.snr } };
@@ -249,7 +267,10 @@ function _cand(s: LinkSample): Candidate {
 }
 
 /** The best candidate of each network in `map`, ranked by SNR (ties by network id). */
-function _ranked(map: ReadonlyMap<string, Candidate>, exclude: string): Candidate[] {
+function _ranked(
+  map: ReadonlyMap<string, Candidate>,
+  exclude: string,
+): Candidate[] {
   const best = new Map<string, Candidate>();
   for (const c of map.values()) {
     if (c.network === exclude) continue;
@@ -257,11 +278,16 @@ function _ranked(map: ReadonlyMap<string, Candidate>, exclude: string): Candidat
     if (b === undefined || c.snr > b.snr) best.set(c.network, c);
   }
   return [...best.values()].sort((a, b) =>
-    b.snr - a.snr || (a.network < b.network ? -1 : a.network > b.network ? 1 : 0)
+    b.snr - a.snr ||
+    (a.network < b.network ? -1 : a.network > b.network ? 1 : 0)
   );
 }
 
-function _budget(state: HandoverState, network: string, config: HandoverConfig): Budget {
+function _budget(
+  state: HandoverState,
+  network: string,
+  config: HandoverConfig,
+): Budget {
   return planBudget(config.profiles.get(network), state.leadSeconds);
 }
 
@@ -282,7 +308,10 @@ function _reconsider(
   //    dwell, or that are merely near when the lead time leaves no room for a dwell.
   const pool = new Map(state.approach);
   for (const [poa, c] of state.near) {
-    if (!pool.has(poa) && isUrgent(_budget(state, c.network, config), config.safety)) {
+    if (
+      !pool.has(poa) &&
+      isUrgent(_budget(state, c.network, config), config.safety)
+    ) {
       pool.set(poa, c);
     }
   }
@@ -303,7 +332,15 @@ function _reconsider(
       const n = evictable.pop()!;
       next.delete(n);
       preconfigured = preconfigured.filter((p) => p !== n);
-      out.push(_release(t, n, serving.poa, config, `${n} dropped out of the top ${config.topK}`));
+      out.push(
+        _release(
+          t,
+          n,
+          serving.poa,
+          config,
+          `${n} dropped out of the top ${config.topK}`,
+        ),
+      );
     }
     const fit = added.slice(0, Math.max(0, config.topK - next.size));
     if (fit.length > 0) {
@@ -315,7 +352,9 @@ function _reconsider(
       }
       const first = fit[0]!;
       const why = cause === "approach"
-        ? `within the prepare margin of serving ${serving.poa} (${_db(serving.snr)} dB) for the dwell`
+        ? `within the prepare margin of serving ${serving.poa} (${
+          _db(serving.snr)
+        } dB) for the dwell`
         : `near serving ${serving.poa} (${
           _db(serving.snr)
         } dB) and the lead time leaves no room for a dwell`;
@@ -325,9 +364,11 @@ function _reconsider(
         ctns: fit.map((c) => c.network),
         poa: serving.poa,
         budgets,
-        reason: `${fit.map((c) => `${c.network} via ${c.poa} (${_db(c.snr)} dB)`).join(", ")} ${why}; ${
-          describeBudget(budgets[first.network]!)
-        }`,
+        reason: `${
+          fit.map((c) => `${c.network} via ${c.poa} (${_db(c.snr)} dB)`).join(
+            ", ",
+          )
+        } ${why}; ${describeBudget(budgets[first.network]!)}`,
       });
     }
     prepared = next;
@@ -342,13 +383,22 @@ function _reconsider(
       const rankOf = (n: string) => ranked.findIndex((r) => r.network === n);
       const worst = preconfigured.filter((n) => state.committed?.network !== n)
         .sort((a, b2) => _rankKey(rankOf(b2)) - _rankKey(rankOf(a)))[0];
-      if (worst === undefined || _rankKey(rankOf(worst)) <= _rankKey(rankOf(c.network))) break;
+      if (
+        worst === undefined ||
+        _rankKey(rankOf(worst)) <= _rankKey(rankOf(c.network))
+      ) break;
       preconfigured = preconfigured.filter((n) => n !== worst);
       const p = new Map(prepared);
       p.delete(worst);
       prepared = p;
       out.push(
-        _release(t, worst, serving.poa, config, `${c.network} is now likelier than ${worst}`),
+        _release(
+          t,
+          worst,
+          serving.poa,
+          config,
+          `${c.network} is now likelier than ${worst}`,
+        ),
       );
     }
     preconfigured = [...preconfigured, c.network];
@@ -358,9 +408,9 @@ function _reconsider(
       ctn: c.network,
       poa: c.poa,
       budget: b,
-      reason: `${c.network} is the likeliest target (${c.poa} at ${_db(c.snr)} dB); ${
-        describeBudget(b)
-      }`,
+      reason: `${c.network} is the likeliest target (${c.poa} at ${
+        _db(c.snr)
+      } dB); ${describeBudget(b)}`,
     });
   }
   let next: HandoverState = { ...state, prepared, preconfigured };
@@ -378,12 +428,12 @@ function _reconsider(
         poa: c.poa,
         budget: b,
         reason: urgent
-          ? `lead time short and ${c.poa} is near (${_db(c.snr)} dB): bind before the edge; ${
-            describeBudget(b)
-          }`
-          : `${c.poa} beats serving ${serving.poa} by the A3 margin (${_db(c.snr)} vs ${
-            _db(serving.snr)
-          } dB); ${describeBudget(b)}`,
+          ? `lead time short and ${c.poa} is near (${
+            _db(c.snr)
+          } dB): bind before the edge; ${describeBudget(b)}`
+          : `${c.poa} beats serving ${serving.poa} by the A3 margin (${
+            _db(c.snr)
+          } vs ${_db(serving.snr)} dB); ${describeBudget(b)}`,
       });
     }
   }
@@ -405,10 +455,14 @@ function _commitCandidate(
     if (!b.phases.includes("bind")) return;
     const urgent = isUrgent(b, config.safety);
     if (urgentOnly && !urgent) return;
-    if (chosen === undefined || c.snr > chosen[0].snr) chosen = [c, b, urgentOnly];
+    if (chosen === undefined || c.snr > chosen[0].snr) {
+      chosen = [c, b, urgentOnly];
+    }
   };
   for (const c of state.a3.values()) consider(c, false);
-  if (chosen === undefined) for (const c of state.near.values()) consider(c, true);
+  if (chosen === undefined) {
+    for (const c of state.near.values()) consider(c, true);
+  }
   return chosen;
 }
 
@@ -419,8 +473,12 @@ function _onApproachEnded(
   config: HandoverConfig,
 ): readonly [HandoverState, readonly HandoverOutput[]] {
   const network = q.network;
-  if (!state.prepared.has(network) || state.committed?.network === network) return [state, _NONE];
-  for (const c of state.approach.values()) if (c.network === network) return [state, _NONE];
+  if (!state.prepared.has(network) || state.committed?.network === network) {
+    return [state, _NONE];
+  }
+  for (const c of state.approach.values()) {
+    if (c.network === network) return [state, _NONE];
+  }
   const prepared = new Map(state.prepared);
   prepared.delete(network);
   const preconfigured = state.preconfigured.filter((n) => n !== network);
@@ -430,7 +488,9 @@ function _onApproachEnded(
       network,
       q.serving,
       config,
-      `${network} no longer within the prepare margin (${q.poa} at ${_db(q.snr)} dB)`,
+      `${network} no longer within the prepare margin (${q.poa} at ${
+        _db(q.snr)
+      } dB)`,
     ),
   ]];
 }
@@ -462,7 +522,9 @@ function _switch(
   }
   const reactive = inter && phases.length === 0;
   const out: HandoverOutput[] = [];
-  if (state.committed !== undefined && state.committed.network !== cand.network) {
+  if (
+    state.committed !== undefined && state.committed.network !== cand.network
+  ) {
     out.push({
       kind: "abort",
       t,
@@ -490,11 +552,27 @@ function _switch(
   });
   for (const n of state.prepared.keys()) {
     if (n !== cand.network) {
-      out.push(_release(t, n, cand.poa, config, `prepared but not used: switched to ${cand.network}`));
+      out.push(
+        _release(
+          t,
+          n,
+          cand.poa,
+          config,
+          `prepared but not used: switched to ${cand.network}`,
+        ),
+      );
     }
   }
   if (inter) {
-    out.push(_release(t, serving.network, cand.poa, config, `left for ${cand.network}`));
+    out.push(
+      _release(
+        t,
+        serving.network,
+        cand.poa,
+        config,
+        `left for ${cand.network}`,
+      ),
+    );
   }
   return [{
     ...state,

@@ -9,3 +9,5 @@ export * from "./handover.ts";
 export * from "./recovery.ts";
 export * from "./sample_clock.ts";
 export * from "./decide.ts";
+export * from "./config.ts";
+export * from "./format.ts";

@@ -37,7 +37,10 @@ export const DEFAULT_PROFILE: Required<Omit<CtnProfile, "network">> = {
  * assertEquals(b.phases, ["preauth"]);
  * ```
  */
-export function planBudget(profile: CtnProfile | undefined, leadSeconds: number): Budget {
+export function planBudget(
+  profile: CtnProfile | undefined,
+  leadSeconds: number,
+): Budget {
   const rtt = profile?.rttMs ?? DEFAULT_PROFILE.rttMs;
   const tpsk = profile?.tpskMs ?? DEFAULT_PROFILE.tpskMs;
   const tconf = profile?.tconfMs ?? DEFAULT_PROFILE.tconfMs;
@@ -87,8 +90,12 @@ export function isUrgent(budget: Budget, safety: number): boolean {
  * ```
  */
 export function describeBudget(budget: Budget): string {
-  const lead = budget.leadMs === null ? "lead unbounded" : `lead ${(budget.leadMs / 1000).toFixed(1)} s`;
-  const phases = budget.phases.length === 0 ? "none fits (reactive)" : budget.phases.join("+");
+  const lead = budget.leadMs === null
+    ? "lead unbounded"
+    : `lead ${(budget.leadMs / 1000).toFixed(1)} s`;
+  const phases = budget.phases.length === 0
+    ? "none fits (reactive)"
+    : budget.phases.join("+");
   return `${lead}; auth ${budget.authMs} ms, conf ${budget.confMs} ms, bind ${budget.bindMs} ms: ${phases}`;
 }
 

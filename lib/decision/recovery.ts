@@ -90,7 +90,9 @@ export function recoveryReducer(
   event: RecoveryEvent,
   config: RecoveryConfig,
 ): readonly [RecoveryState, readonly RecoveryOutput[]] {
-  if (event.kind === "pingpong") return _onPingPong(state, event.pingPong, config);
+  if (event.kind === "pingpong") {
+    return _onPingPong(state, event.pingPong, config);
+  }
   const d = event.decision;
   switch (d.kind) {
     case "attach": {
@@ -101,7 +103,9 @@ export function recoveryReducer(
       const retained = _live(state.retained, d.t);
       const restore = d.ctns.filter((n) => retained.has(n));
       if (restore.length === 0) {
-        return [retained === state.retained ? state : { ...state, retained }, [d]];
+        return [retained === state.retained ? state : { ...state, retained }, [
+          d,
+        ]];
       }
       const left = new Map(retained);
       const out: RecoveryOutput[] = [];
@@ -112,7 +116,8 @@ export function recoveryReducer(
           t: d.t,
           ctn: n,
           poa: d.poa,
-          reason: `context of ${n} retained (${config.retainMs} ms TTL): reused instead of a new pre-authentication`,
+          reason:
+            `context of ${n} retained (${config.retainMs} ms TTL): reused instead of a new pre-authentication`,
         });
       }
       const fresh = d.ctns.filter((n) => !retained.has(n));
@@ -143,7 +148,8 @@ export function recoveryReducer(
           t: d.t,
           ctn: d.ctn,
           poa: d.poa,
-          reason: `switching back to ${d.ctn} within the retention TTL: its context is restored`,
+          reason:
+            `switching back to ${d.ctn} within the retention TTL: its context is restored`,
         });
       }
       out.push(d);
@@ -156,7 +162,10 @@ export function recoveryReducer(
           until: d.t + config.returnPenaltyMs,
         });
       }
-      const networkOf = new Map(state.networkOf).set(d.poa, d.ctn).set(d.from, d.fromNetwork);
+      const networkOf = new Map(state.networkOf).set(d.poa, d.ctn).set(
+        d.from,
+        d.fromNetwork,
+      );
       return [{ retained, networkOf }, out];
     }
     default:
@@ -164,7 +173,10 @@ export function recoveryReducer(
   }
 }
 
-function _live(retained: ReadonlyMap<string, Retained>, t: number): ReadonlyMap<string, Retained> {
+function _live(
+  retained: ReadonlyMap<string, Retained>,
+  t: number,
+): ReadonlyMap<string, Retained> {
   let expired = false;
   for (const r of retained.values()) if (r.until <= t) expired = true;
   if (!expired) return retained;
@@ -178,18 +190,29 @@ function _onPingPong(
 ): readonly [RecoveryState, readonly RecoveryOutput[]] {
   const out: RecoveryOutput[] = [];
   if (config.holdDownMs > 0) {
-    out.push({ kind: "penalty", t: pp.t, poa: pp.via, db: Infinity, until: pp.t + config.holdDownMs });
+    out.push({
+      kind: "penalty",
+      t: pp.t,
+      poa: pp.via,
+      db: Infinity,
+      until: pp.t + config.holdDownMs,
+    });
   }
   const here = state.networkOf.get(pp.poa);
   const there = state.networkOf.get(pp.via);
-  if (config.bicastMs > 0 && here !== undefined && there !== undefined && here !== there) {
+  if (
+    config.bicastMs > 0 && here !== undefined && there !== undefined &&
+    here !== there
+  ) {
     out.push({
       kind: "bicast",
       t: pp.t,
       ctns: [here, there],
       poa: pp.poa,
       durationMs: config.bicastMs,
-      reason: `ping-pong ${pp.poa} -> ${pp.via} -> ${pp.poa} within ${pp.t - pp.leftAt} ms: bicast to both networks; ${pp.via} held down for ${config.holdDownMs} ms`,
+      reason: `ping-pong ${pp.poa} -> ${pp.via} -> ${pp.poa} within ${
+        pp.t - pp.leftAt
+      } ms: bicast to both networks; ${pp.via} held down for ${config.holdDownMs} ms`,
     });
   }
   return [state, out];

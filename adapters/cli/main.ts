@@ -1,0 +1,62 @@
+/**
+ * The `mpa` command line: `deno run mod.ts <command>`.
+ *
+ * @module
+ */
+import { ConfigError, MetricsValidationError } from "../../lib/errors.ts";
+import { CliError, replayCommand } from "./replay.ts";
+import { simulateCommand } from "./simulate.ts";
+import { demoCommand } from "./demo.ts";
+import { setupLogging } from "./_io.ts";
+
+/** Help text of `mpa`. */
+export const MAIN_HELP = `mpa: Media-independent Pre-Authentication (RFC 6252)
+
+Usage: deno run -A mod.ts <command> [options]
+
+Commands:
+  simulate   generate LinkSample JSONL from a mobility scenario
+  replay     turn LinkSample JSONL into handover decisions (JSON lines)
+  demo       a drive across three cells of two domains, as a readable timeline
+
+Run 'mpa <command> --help' for a command's options.`;
+
+const _COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
+  simulate: simulateCommand,
+  replay: replayCommand,
+  demo: demoCommand,
+};
+
+/**
+ * Runs the CLI.
+ *
+ * @param args the command line arguments
+ * @returns the exit status (0 ok, 1 failure, 2 bad usage or input)
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  const log = setupLogging();
+  const [command, ...rest] = args;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    console.log(MAIN_HELP);
+    return command === undefined ? 2 : 0;
+  }
+  const run = _COMMANDS[command];
+  if (run === undefined) {
+    console.error(`Unknown command ${command}\n\n${MAIN_HELP}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof CliError) {
+      console.error(error.message);
+      return error.code;
+    }
+    if (error instanceof ConfigError || error instanceof MetricsValidationError) {
+      console.error(error.message);
+      return 2;
+    }
+    log.error("{command} failed: {error}", { command, error: String(error) });
+    return 1;
+  }
+}
