@@ -26,7 +26,7 @@ export * from "./lib/errors.ts";
 export * from "./lib/metrics/mod.ts";
 export * from "./lib/operators/mod.ts";
 export * from "./lib/decision/mod.ts";
-export type * from "./lib/ports.ts";
+export * from "./lib/ports.ts";
 
 if (import.meta.main) {
   const { main } = await import("./adapters/cli/main.ts");

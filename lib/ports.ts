@@ -69,12 +69,15 @@ export type PortErrorCode =
  * ```
  */
 export class PortError extends Error {
+  /** Always `PortError`. */
   override readonly name = "PortError";
   /** The port whose call failed. */
   readonly port: PortName;
   /** Why it failed. */
   readonly code: PortErrorCode;
   /**
+   * Creates a port failure.
+   *
    * @param port the port whose call failed
    * @param code why it failed
    * @param message human-readable reason: a capital first letter, no trailing

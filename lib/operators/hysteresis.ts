@@ -107,9 +107,7 @@ export function hysteresis(
   if (typeof leave !== "number" || !Number.isFinite(leave) || leave > margin) {
     throw new ConfigError(
       "leave",
-      `Invalid leave: expected a finite number <= margin (${margin}), got ${
-        String(leave)
-      }`,
+      `Invalid leave: expected a finite number <= margin (${margin}), got ${String(leave)}`,
     );
   }
   const maxAgeMs = options.maxAgeMs ?? 1000;
@@ -162,9 +160,7 @@ export function hysteresis(
           try {
             const serving = servingOf();
             if (serving !== lastServing) {
-              const old = lastServing === undefined
-                ? undefined
-                : byPoa.get(lastServing);
+              const old = lastServing === undefined ? undefined : byPoa.get(lastServing);
               for (const n of order) {
                 if (!n.qualified) continue;
                 n.qualified = false;

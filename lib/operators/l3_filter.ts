@@ -60,9 +60,7 @@ export function l3Filter(
       return source.pipe(
         map((sample) => {
           const previous = filtered.get(sample.poa);
-          const f = previous === undefined
-            ? sample.snr
-            : b * previous + a * sample.snr;
+          const f = previous === undefined ? sample.snr : b * previous + a * sample.snr;
           filtered.set(sample.poa, f);
           return { ...sample, snr: f };
         }),

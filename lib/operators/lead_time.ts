@@ -60,8 +60,11 @@ export function secondsToCellEdge(
   const px = pos.x - center.x;
   const py = pos.y - center.y;
   // |p + v·τ|² = r²  ⇔  a·τ² + 2·h·τ + c = 0 with a = |v|², h = p·v, c = |p|² − r².
-  const c = px * px + py * py - radius * radius;
-  if (c > 0) return 0;
+  // c is formed as (|p| − r)(|p| + r) so that it keeps its precision near the edge,
+  // where τ is small and matters most.
+  const d = Math.sqrt(px * px + py * py);
+  if (d > radius) return 0;
+  const c = (d - radius) * (d + radius);
   const speed = vel.speed;
   if (speed === 0) return Infinity;
   const vx = speed * Math.cos(vel.heading);
@@ -128,9 +131,7 @@ export function leadTime(
   ) {
     throw new ConfigError(
       "trendWindowMs",
-      `Invalid trendWindowMs: expected a finite number > 0, got ${
-        String(windowMs)
-      }`,
+      `Invalid trendWindowMs: expected a finite number > 0, got ${String(windowMs)}`,
     );
   }
   const servingOf = options.serving;
@@ -262,9 +263,7 @@ export function leadTime(
                 method: "geometry",
               };
             } else {
-              const seconds = slope < 0
-                ? Math.max(0, (sample.snr - outageSnr) / -slope)
-                : Infinity;
+              const seconds = slope < 0 ? Math.max(0, (sample.snr - outageSnr) / -slope) : Infinity;
               estimate = {
                 t: sample.t,
                 poa: serving,

@@ -7,11 +7,7 @@
  * @module
  */
 export { l3Filter, type L3FilterOptions } from "./l3_filter.ts";
-export {
-  hysteresis,
-  type HysteresisOptions,
-  type Qualification,
-} from "./hysteresis.ts";
+export { hysteresis, type HysteresisOptions, type Qualification } from "./hysteresis.ts";
 export { timeToTrigger, type TimeToTriggerOptions } from "./time_to_trigger.ts";
 export {
   type LeadEstimate,
@@ -19,9 +15,4 @@ export {
   type LeadTimeOptions,
   secondsToCellEdge,
 } from "./lead_time.ts";
-export {
-  type Attachment,
-  type PingPong,
-  pingPong,
-  type PingPongOptions,
-} from "./ping_pong.ts";
+export { type Attachment, type PingPong, pingPong, type PingPongOptions } from "./ping_pong.ts";

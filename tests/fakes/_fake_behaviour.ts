@@ -6,7 +6,11 @@
  * @module
  */
 import { asyncScheduler, type SchedulerLike, timer } from "npm:rxjs@^7.8.2";
-import { PortError, type PortErrorCode, type PortName } from "../../lib/ports.ts";
+import {
+  PortError,
+  type PortErrorCode,
+  type PortName,
+} from "../../lib/ports.ts";
 
 /** One recorded call of a fake port. */
 export interface FakeCall {
@@ -19,7 +23,9 @@ export interface FakeCall {
 }
 
 /** Decides whether a call fails, and how: return a code, a ready error, or nothing. */
-export type FailurePolicy = (call: FakeCall) => PortErrorCode | PortError | undefined;
+export type FailurePolicy = (
+  call: FakeCall,
+) => PortErrorCode | PortError | undefined;
 
 /** Options every fake accepts. */
 export interface FakeBehaviourOptions {
@@ -44,7 +50,9 @@ export class FakeBehaviour {
   readonly #scheduler: SchedulerLike;
   readonly #latency: (call: FakeCall) => number;
   readonly #policy: FailurePolicy | undefined;
-  readonly #queued: Array<{ method: string | undefined; failure: PortErrorCode | PortError }> = [];
+  readonly #queued: Array<
+    { method: string | undefined; failure: PortErrorCode | PortError }
+  > = [];
   readonly #calls: FakeCall[] = [];
 
   /**
@@ -106,43 +114,51 @@ export class FakeBehaviour {
    * @param method method name
    * @param args arguments to record
    * @param signal the caller's abort signal
-   * @param body the fake's behaviour once the latency elapsed
+   * @param body the fake's behaviour once the latency elapsed; gets the scheduler
+   *   time at which it did (the call's completion time, to stamp results with)
    * @returns the body's result
    */
   async run<T>(
     method: string,
     args: readonly unknown[],
     signal: AbortSignal | undefined,
-    body: () => T | Promise<T>,
+    body: (at: number) => T | Promise<T>,
   ): Promise<T> {
     const call: FakeCall = { method, args, at: this.now() };
     this.#calls.push(call);
-    await this.#delay(this.#latency(call), signal);
+    const at = await this.#delay(this.#latency(call), signal);
     const failure = this.#takeFailure(call);
     if (failure !== undefined) {
       throw typeof failure === "string"
-        ? this.error(failure, `Scripted failure: ${this.#port}.${method} ${failure}`)
+        ? this.error(
+          failure,
+          `Scripted failure: ${this.#port}.${method} ${failure}`,
+        )
         : failure;
     }
-    return await body();
+    return await body(at);
   }
 
   #takeFailure(call: FakeCall): PortErrorCode | PortError | undefined {
-    const index = this.#queued.findIndex((q) => q.method === undefined || q.method === call.method);
+    const index = this.#queued.findIndex((q) =>
+      q.method === undefined || q.method === call.method
+    );
     if (index >= 0) return this.#queued.splice(index, 1)[0]!.failure;
     return this.#policy?.(call);
   }
 
-  #delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  #delay(ms: number, signal: AbortSignal | undefined): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
       const aborted = () =>
-        new PortError(this.#port, "aborted", "Aborted by the caller", { cause: signal?.reason });
+        new PortError(this.#port, "aborted", "Aborted by the caller", {
+          cause: signal?.reason,
+        });
       if (signal?.aborted) {
         reject(aborted());
         return;
       }
       if (ms <= 0) {
-        resolve();
+        resolve(this.now());
         return;
       }
       const onAbort = () => {
@@ -151,7 +167,7 @@ export class FakeBehaviour {
       };
       const subscription = timer(ms, this.#scheduler).subscribe(() => {
         signal?.removeEventListener("abort", onAbort);
-        resolve();
+        resolve(this.now());
       });
       signal?.addEventListener("abort", onAbort, { once: true });
     });

@@ -62,8 +62,7 @@ export class FakeConfigurator implements Configurator {
    * @returns the lease
    */
   acquire(ctn: CtnInfo, sa: MpaSa, options?: PortCallOptions): Promise<Lease> {
-    return this.behaviour.run("acquire", [ctn, sa], options?.signal, () => {
-      const now = this.behaviour.now();
+    return this.behaviour.run("acquire", [ctn, sa], options?.signal, (now) => {
       if (sa.ctn !== ctn.network) {
         throw this.behaviour.error(
           "rejected",
@@ -71,7 +70,10 @@ export class FakeConfigurator implements Configurator {
         );
       }
       if (sa.expiresAt <= now) {
-        throw this.behaviour.error("rejected", `CA gate closed: MPA-SA ${sa.sessionId} expired`);
+        throw this.behaviour.error(
+          "rejected",
+          `CA gate closed: MPA-SA ${sa.sessionId} expired`,
+        );
       }
       const { addresses, prefixLength, router } = this.#pool(ctn);
       const clientId = _hex(sa.mnId);
@@ -81,7 +83,10 @@ export class FakeConfigurator implements Configurator {
         const taken = new Set(this.#bindings.values());
         nCoA = addresses.find((a) => !taken.has(a));
         if (nCoA === undefined) {
-          throw this.behaviour.error("rejected", `No free address: pool of ${ctn.network} exhausted`);
+          throw this.behaviour.error(
+            "rejected",
+            `No free address: pool of ${ctn.network} exhausted`,
+          );
         }
         this.#bindings.set(bindingKey, nCoA);
       }
@@ -94,7 +99,9 @@ export class FakeConfigurator implements Configurator {
         obtainedAt: now,
         lifetimeMs: this.#leaseMs,
         expiresAt: now + this.#leaseMs,
-        ...(this.#method === "ra" ? {} : { serverId: ctn.ca.address, clientId }),
+        ...(this.#method === "ra"
+          ? {}
+          : { serverId: ctn.ca.address, clientId }),
         method: this.#method,
       };
       this.#active.set(`${ctn.network}|${nCoA}`, lease);
@@ -110,14 +117,20 @@ export class FakeConfigurator implements Configurator {
    * @returns the extended lease
    */
   renew(lease: Lease, options?: PortCallOptions): Promise<Lease> {
-    return this.behaviour.run("renew", [lease], options?.signal, () => {
+    return this.behaviour.run("renew", [lease], options?.signal, (now) => {
       const key = `${lease.ctn}|${lease.nCoA}`;
       const held = this.#active.get(key);
       if (held === undefined) {
-        throw this.behaviour.error("not-found", `Unknown lease: ${lease.nCoA} in ${lease.ctn}`);
+        throw this.behaviour.error(
+          "not-found",
+          `Unknown lease: ${lease.nCoA} in ${lease.ctn}`,
+        );
       }
-      const now = this.behaviour.now();
-      const renewed: Lease = { ...held, obtainedAt: now, expiresAt: now + this.#leaseMs };
+      const renewed: Lease = {
+        ...held,
+        obtainedAt: now,
+        expiresAt: now + this.#leaseMs,
+      };
       this.#active.set(key, renewed);
       return renewed;
     });
@@ -134,7 +147,10 @@ export class FakeConfigurator implements Configurator {
     return this.behaviour.run("release", [lease], options?.signal, () => {
       const key = `${lease.ctn}|${lease.nCoA}`;
       if (!this.#active.delete(key)) {
-        throw this.behaviour.error("not-found", `Unknown lease: ${lease.nCoA} in ${lease.ctn}`);
+        throw this.behaviour.error(
+          "not-found",
+          `Unknown lease: ${lease.nCoA} in ${lease.ctn}`,
+        );
       }
       for (const [binding, address] of this.#bindings) {
         if (address === lease.nCoA && binding.startsWith(`${lease.ctn}|`)) {
@@ -144,13 +160,21 @@ export class FakeConfigurator implements Configurator {
     });
   }
 
-  #pool(ctn: CtnInfo): { addresses: readonly string[]; prefixLength: number; router?: string } {
+  #pool(
+    ctn: CtnInfo,
+  ): { addresses: readonly string[]; prefixLength: number; router?: string } {
     const explicit = this.#pools[ctn.network];
-    const subnet = ctn.subnet === undefined ? undefined : _parseIpv4Cidr(ctn.subnet);
+    const subnet = ctn.subnet === undefined
+      ? undefined
+      : _parseIpv4Cidr(ctn.subnet);
     if (explicit !== undefined) {
       return subnet === undefined
         ? { addresses: explicit, prefixLength: this.#method === "ra" ? 64 : 24 }
-        : { addresses: explicit, prefixLength: subnet.prefixLength, router: subnet.router };
+        : {
+          addresses: explicit,
+          prefixLength: subnet.prefixLength,
+          router: subnet.router,
+        };
     }
     if (subnet === undefined) {
       throw this.behaviour.error(
@@ -164,7 +188,9 @@ export class FakeConfigurator implements Configurator {
 
 function _parseIpv4Cidr(
   cidr: string,
-): { addresses: readonly string[]; prefixLength: number; router: string } | undefined {
+):
+  | { addresses: readonly string[]; prefixLength: number; router: string }
+  | undefined {
   const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
   if (match === null) return undefined;
   const octets = match.slice(1, 5).map(Number);
@@ -185,5 +211,7 @@ function _ipv4(n: number): string {
 }
 
 function _hex(text: string): string {
-  return [...new TextEncoder().encode(text)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [...new TextEncoder().encode(text)].map((b) =>
+    b.toString(16).padStart(2, "0")
+  ).join("");
 }

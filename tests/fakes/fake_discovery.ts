@@ -43,7 +43,10 @@ export class FakeDiscovery implements Discovery {
    * @param options abort signal
    * @returns the matching CTNs, nearest first
    */
-  candidates(position?: Position, options?: PortCallOptions): Promise<readonly CtnInfo[]> {
+  candidates(
+    position?: Position,
+    options?: PortCallOptions,
+  ): Promise<readonly CtnInfo[]> {
     return this.behaviour.run("candidates", [position], options?.signal, () => {
       if (position === undefined) return [...this.#table];
       return this.#table
@@ -55,7 +58,10 @@ export class FakeDiscovery implements Discovery {
   }
 }
 
-function _nearest(ctn: CtnInfo, p: Position): { covered: boolean; distance: number } {
+function _nearest(
+  ctn: CtnInfo,
+  p: Position,
+): { covered: boolean; distance: number } {
   if (ctn.cells === undefined || ctn.cells.length === 0) {
     return { covered: true, distance: Infinity };
   }

@@ -15,7 +15,11 @@ import {
   timer,
 } from "npm:rxjs@^7.8.2";
 import type { LinkSample } from "../../lib/metrics/link_sample.ts";
-import { type MetricsSource, PortError, type PortErrorCode } from "../../lib/ports.ts";
+import {
+  type MetricsSource,
+  PortError,
+  type PortErrorCode,
+} from "../../lib/ports.ts";
 
 /** Options of {@link FakeMetricsSource}. */
 export interface FakeMetricsSourceOptions {
@@ -38,7 +42,10 @@ export class FakeMetricsSource implements MetricsSource {
    * @param samples the samples, `t` never decreasing
    * @param options timing and failure
    */
-  constructor(samples: readonly LinkSample[], options: FakeMetricsSourceOptions = {}) {
+  constructor(
+    samples: readonly LinkSample[],
+    options: FakeMetricsSourceOptions = {},
+  ) {
     this.#samples = samples;
     this.#options = options;
   }
@@ -63,11 +70,13 @@ export class FakeMetricsSource implements MetricsSource {
         : from(this.#samples).pipe(
           mergeMap((s) => timer(s.t - t0, scheduler).pipe(map(() => s))),
         );
-      const tail = failWith === undefined
-        ? []
-        : throwError(() =>
-          new PortError("MetricsSource", failWith, `Scripted failure: MetricsSource ${failWith}`)
-        );
+      const tail = failWith === undefined ? [] : throwError(() =>
+        new PortError(
+          "MetricsSource",
+          failWith,
+          `Scripted failure: MetricsSource ${failWith}`,
+        )
+      );
       return concat(replay, tail).subscribe(subscriber);
     });
   }

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { CtnInfo, MpaSa, MpaSaKeys, PortCallOptions, PreAuthenticator } from "../../lib/ports.ts";
+import type {
+  CtnInfo,
+  MpaSa,
+  MpaSaKeys,
+  PortCallOptions,
+  PreAuthenticator,
+} from "../../lib/ports.ts";
 import { FakeBehaviour, type FakeBehaviourOptions } from "./_fake_behaviour.ts";
 
 /** Options of {@link FakePreAuthenticator}. */
@@ -52,37 +58,54 @@ export class FakePreAuthenticator implements PreAuthenticator {
    * @returns a new MPA-SA
    */
   preAuthenticate(ctn: CtnInfo, options?: PortCallOptions): Promise<MpaSa> {
-    return this.behaviour.run("preAuthenticate", [ctn], options?.signal, async () => {
-      if (this.#reject.has(ctn.network)) {
-        throw this.behaviour.error(
-          "rejected",
-          `EAP failure: the AA of ${ctn.network} refused ${this.#mnId}`,
-        );
-      }
-      const keys: MpaSaKeys = { mnCa: await _hmacKey(), mnAr: await _aesKey() };
-      const sessionId = this.#nextSessionId++;
-      const keyId = this.#nextKeyId++;
-      const establishedAt = this.behaviour.now();
-      const sa: MpaSa = {
-        ctn: ctn.network,
-        mnId: this.#mnId,
-        sessionId,
-        establishedAt,
-        lifetimeMs: this.#lifetimeMs,
-        expiresAt: establishedAt + this.#lifetimeMs,
-        keyIds: { msk: keyId, mnCa: `mn-ca-${sessionId}`, mnAr: `mn-ar-${sessionId}` },
-        keys,
-      };
-      this.#granted.push(sa);
-      return sa;
-    });
+    return this.behaviour.run(
+      "preAuthenticate",
+      [ctn],
+      options?.signal,
+      async (establishedAt) => {
+        if (this.#reject.has(ctn.network)) {
+          throw this.behaviour.error(
+            "rejected",
+            `EAP failure: the AA of ${ctn.network} refused ${this.#mnId}`,
+          );
+        }
+        const keys: MpaSaKeys = {
+          mnCa: await _hmacKey(),
+          mnAr: await _aesKey(),
+        };
+        const sessionId = this.#nextSessionId++;
+        const keyId = this.#nextKeyId++;
+        const sa: MpaSa = {
+          ctn: ctn.network,
+          mnId: this.#mnId,
+          sessionId,
+          establishedAt,
+          lifetimeMs: this.#lifetimeMs,
+          expiresAt: establishedAt + this.#lifetimeMs,
+          keyIds: {
+            msk: keyId,
+            mnCa: `mn-ca-${sessionId}`,
+            mnAr: `mn-ar-${sessionId}`,
+          },
+          keys,
+        };
+        this.#granted.push(sa);
+        return sa;
+      },
+    );
   }
 }
 
 function _hmacKey(): Promise<CryptoKey> {
-  return crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  return crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
 }
 
 function _aesKey(): Promise<CryptoKey> {
-  return crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  return crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
 }

@@ -9,7 +9,10 @@ function sample(t: number, poa: string, snr: number): LinkSample {
   return { t, poa, network: poa === "ap1" ? "A" : "B", snr };
 }
 
-function filtered(samples: readonly LinkSample[], k?: number): Promise<number[]> {
+function filtered(
+  samples: readonly LinkSample[],
+  k?: number,
+): Promise<number[]> {
   const op = k === undefined ? l3Filter() : l3Filter({ k });
   return lastValueFrom(from(samples).pipe(op, toArray())).then((out) => out.map((s) => s.snr));
 }
@@ -27,14 +30,24 @@ describe("l3Filter (3GPP TS 36.331 5.5.3.2)", () => {
     { k: 19, a: 2 ** -4.75 },
   ])("uses a = 1/2^(k/4) for k = $k (a = $a)", async ({ k, a }) => {
     // F1 = M1 = 0, F2 = (1 - a)·0 + a·16 = 16a, F3 = (1 - a)·16a + a·16.
-    const out = await filtered([sample(0, "ap1", 0), sample(200, "ap1", 16), sample(400, "ap1", 16)], k);
+    const out = await filtered([
+      sample(0, "ap1", 0),
+      sample(200, "ap1", 16),
+      sample(400, "ap1", 16),
+    ], k);
     expect(out[0]).toBe(0);
     expect(out[1]).toBeCloseTo(16 * a, 12);
     expect(out[2]).toBeCloseTo((1 - a) * 16 * a + a * 16, 12);
   });
 
   it("defaults to k = 4 (a = 1/2)", async () => {
-    expect(await filtered([sample(0, "ap1", 10), sample(200, "ap1", 20), sample(400, "ap1", 20)]))
+    expect(
+      await filtered([
+        sample(0, "ap1", 10),
+        sample(200, "ap1", 20),
+        sample(400, "ap1", 20),
+      ]),
+    )
       .toEqual([10, 15, 17.5]);
   });
 
@@ -53,7 +66,10 @@ describe("l3Filter (3GPP TS 36.331 5.5.3.2)", () => {
   });
 
   it("converges to a constant input and follows a step geometrically", async () => {
-    const steps = [sample(0, "ap1", 0), ...Array.from({ length: 10 }, (_, i) => sample(i + 1, "ap1", 32))];
+    const steps = [
+      sample(0, "ap1", 0),
+      ...Array.from({ length: 10 }, (_, i) => sample(i + 1, "ap1", 32)),
+    ];
     const out = await filtered(steps, 4);
     // After n steps of a = 1/2 the remaining error is 32 / 2^n.
     out.slice(1).forEach((f, i) => expect(f).toBeCloseTo(32 - 32 / 2 ** (i + 1), 12));
@@ -70,7 +86,9 @@ describe("l3Filter (3GPP TS 36.331 5.5.3.2)", () => {
     };
     const second: LinkSample = { ...first, t: 200, snr: 30 };
     const before = structuredClone(second);
-    const out = await lastValueFrom(from([first, second]).pipe(l3Filter(), toArray()));
+    const out = await lastValueFrom(
+      from([first, second]).pipe(l3Filter(), toArray()),
+    );
     expect(out[1]).toEqual({ ...second, snr: 20 });
     expect(out[1]).not.toBe(second);
     expect(second).toEqual(before);
@@ -85,15 +103,20 @@ describe("l3Filter (3GPP TS 36.331 5.5.3.2)", () => {
     expect(two.map((s) => s.snr)).toEqual([10, 15]);
   });
 
-  it.each([-1, -0.5, NaN, Infinity, -Infinity])("rejects k = %s with ConfigError at call time", (k) => {
-    expect(() => l3Filter({ k })).toThrow(ConfigError);
-    expect(() => l3Filter({ k })).toThrow(`Invalid k: expected a finite number >= 0, got ${k}`);
-    try {
-      l3Filter({ k });
-    } catch (error) {
-      expect((error as ConfigError).option).toBe("k");
-    }
-  });
+  it.each([-1, -0.5, NaN, Infinity, -Infinity])(
+    "rejects k = %s with ConfigError at call time",
+    (k) => {
+      expect(() => l3Filter({ k })).toThrow(ConfigError);
+      expect(() => l3Filter({ k })).toThrow(
+        `Invalid k: expected a finite number >= 0, got ${k}`,
+      );
+      try {
+        l3Filter({ k });
+      } catch (error) {
+        expect((error as ConfigError).option).toBe("k");
+      }
+    },
+  );
 
   describe("marbles", () => {
     const values = {
@@ -118,7 +141,11 @@ describe("l3Filter (3GPP TS 36.331 5.5.3.2)", () => {
     it("propagates a source error", () => {
       scheduler().run(({ cold, expectObservable }) => {
         const source = cold("a-b-#", values, new Error("link down"));
-        expectObservable(source.pipe(l3Filter())).toBe("a-b-#", expected, new Error("link down"));
+        expectObservable(source.pipe(l3Filter())).toBe(
+          "a-b-#",
+          expected,
+          new Error("link down"),
+        );
       });
     });
 
@@ -133,7 +160,11 @@ describe("l3Filter (3GPP TS 36.331 5.5.3.2)", () => {
       } as LinkSample;
       scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         const source = cold("a-x-c", { ...values, x: broken });
-        expectObservable(source.pipe(l3Filter())).toBe("a-#", expected, new Error("bad sample"));
+        expectObservable(source.pipe(l3Filter())).toBe(
+          "a-#",
+          expected,
+          new Error("bad sample"),
+        );
         expectSubscriptions(source.subscriptions).toBe("^-!");
       });
     });
