@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { configureSync, getLogger, getTextFormatter, type Logger, type LogRecord } from "npm:@logtape/logtape@^2.4.2";
+import {
+  configureSync,
+  getLogger,
+  getTextFormatter,
+  type Logger,
+  type LogRecord,
+} from "npm:@logtape/logtape@^2.4.2";
 
 /** Reads text lines (without line terminators) from a file path or `-` for stdin. */
 export async function* readLines(path: string): AsyncGenerator<string> {

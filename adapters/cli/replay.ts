@@ -9,9 +9,7 @@ import { ConfigError } from "../../lib/errors.ts";
 import { decide, type DecideOptions } from "../../lib/decision/decide.ts";
 import { parseDecideConfig } from "../../lib/decision/config.ts";
 import { formatDecisionJson } from "../../lib/decision/format.ts";
-import { parseLinkSampleLine } from "../../lib/metrics/link_sample.ts";
-import { Subject } from "npm:rxjs@^7.8.2";
-import type { LinkSample } from "../../lib/metrics/link_sample.ts";
+import { replayTrace, TraceError } from "../metrics/trace_replay.ts";
 import { LineWriter, readLines } from "./_io.ts";
 
 /** Help text of `mpa replay`. */
@@ -93,11 +91,16 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     console.log(REPLAY_HELP);
     return 0;
   }
-  const unknown = Object.keys(flags).filter((k) => !["_", "config", "pace", "help", "h"].includes(k));
+  const unknown = Object.keys(flags).filter((k) =>
+    !["_", "config", "pace", "help", "h"].includes(k)
+  );
   if (unknown.length > 0) throw new CliError(2, `Unknown option --${unknown[0]}\n\n${REPLAY_HELP}`);
   const positional = flags._ as unknown[];
   if (positional.length !== 1) {
-    throw new CliError(2, `Expected exactly one FILE or -, got ${positional.length}\n\n${REPLAY_HELP}`);
+    throw new CliError(
+      2,
+      `Expected exactly one FILE or -, got ${positional.length}\n\n${REPLAY_HELP}`,
+    );
   }
   const source = String(positional[0]);
   const pace = String(flags.pace);
@@ -106,54 +109,33 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
   }
   const options = flags.config === undefined ? {} : await loadConfig(String(flags.config));
   const out = new LineWriter();
-  const input = new Subject<LinkSample>();
-  let failure: unknown;
-  const sub = decide(input, options).subscribe({
-    next: (d) => out.line(formatDecisionJson(d)),
-    error: (e) => failure = e,
-  });
   const name = source === "-" ? "<stdin>" : source;
-  let lineNo = 0;
-  let previousT: number | undefined;
-  let lastT: number | undefined;
-  let lastWall = 0;
-  try {
-    for await (const line of readLines(source)) {
-      lineNo++;
-      if (line.trim() === "") continue;
-      let sample: LinkSample;
-      try {
-        sample = parseLinkSampleLine(line, previousT);
-      } catch (error) {
-        throw new CliError(2, `${name}:${lineNo}: ${(error as Error).message}`);
-      }
-      previousT = sample.t;
-      if (pace === "realtime") {
-        const now = performance.now();
-        if (lastT !== undefined) {
-          const wait = (sample.t - lastT) - (now - lastWall);
-          if (wait > 0) {
-            out.flush();
-            await new Promise((r) => setTimeout(r, wait));
-          }
-        }
-        lastT = sample.t;
-        lastWall = performance.now();
-      }
-      input.next(sample);
-      if (failure !== undefined) throw failure;
-      if (out.closed) break;
+  if (source !== "-") {
+    try {
+      await Deno.stat(source);
+    } catch (error) {
+      throw new CliError(2, `Cannot read ${name}: ${(error as Error).message}`);
     }
-    input.complete();
-    if (failure !== undefined) throw failure;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new CliError(2, `Cannot read ${name}: no such file`);
-    }
-    throw error;
-  } finally {
-    sub.unsubscribe();
-    out.flush();
   }
+  const samples$ = replayTrace(readLines(source), { pace, source: name });
+  await new Promise<void>((resolve, reject) => {
+    const sub = decide(samples$, options).subscribe({
+      next: (d) => {
+        out.line(formatDecisionJson(d));
+        if (out.closed) {
+          sub.unsubscribe();
+          resolve();
+        }
+      },
+      error: (e) => {
+        out.flush();
+        reject(e instanceof TraceError ? new CliError(2, e.message) : e);
+      },
+      complete: () => {
+        out.flush();
+        resolve();
+      },
+    });
+  });
   return 0;
 }

@@ -16,6 +16,7 @@ const _NUMERIC_OPTIONS = [
   "timeToTrigger",
   "prepareMargin",
   "prepareDwell",
+  "releaseDwell",
   "topK",
   "maxPreconfigured",
   "outageSnr",
@@ -53,9 +54,7 @@ function _str(value: unknown, path: string): string {
   if (typeof value !== "string" || value === "") {
     throw new ConfigError(
       path,
-      `Invalid ${path}: expected a non-empty string, got ${
-        JSON.stringify(value)
-      }`,
+      `Invalid ${path}: expected a non-empty string, got ${JSON.stringify(value)}`,
     );
   }
   return value;

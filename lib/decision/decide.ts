@@ -76,6 +76,8 @@ export interface DecideOptions {
   readonly prepareMargin?: number;
   /** Dwell for preparation, ms. Default 256. */
   readonly prepareDwell?: number;
+  /** A prepared CTN is released only after it stayed out of the prepare margin this long, ms. Default 1000. */
+  readonly releaseDwell?: number;
   /** How many CTNs to pre-authenticate at once (section 7.2). Default 2. */
   readonly topK?: number;
   /** How many CTNs to pre-configure at once (section C.4). Default 1. */
@@ -104,6 +106,7 @@ export interface ResolvedDecideOptions {
   readonly timeToTrigger: number;
   readonly prepareMargin: number;
   readonly prepareDwell: number;
+  readonly releaseDwell: number;
   readonly maxAgeMs: number;
   readonly trendWindowMs: number;
   readonly cells: ReadonlyMap<string, Cell>;
@@ -122,9 +125,7 @@ function _number(
   if (typeof v !== "number" || Number.isNaN(v) || v < min || v > max) {
     throw new ConfigError(
       name,
-      `Invalid ${name}: expected a number in [${min}, ${max}], got ${
-        String(value)
-      }`,
+      `Invalid ${name}: expected a number in [${min}, ${max}], got ${String(value)}`,
     );
   }
   return v;
@@ -150,9 +151,7 @@ export function resolveDecideOptions(
   const margin = _number(options.margin, 3, "margin", -100, 100);
   const outageSnr = _number(options.outageSnr, 5, "outageSnr", -100, 100);
   const off = options.recovery === "off";
-  const r = off || options.recovery === undefined
-    ? {}
-    : options.recovery as RecoveryOptions;
+  const r = off || options.recovery === undefined ? {} : options.recovery as RecoveryOptions;
   const retainMs = off ? 0 : _number(r.retainMs, 30000, "recovery.retainMs", 0);
   const window = _number(
     r.pingPongWindowMs,
@@ -171,6 +170,7 @@ export function resolveDecideOptions(
     timeToTrigger: _number(options.timeToTrigger, 256, "timeToTrigger", 0),
     prepareMargin: _number(options.prepareMargin, 8, "prepareMargin", 0, 100),
     prepareDwell: _number(options.prepareDwell, 256, "prepareDwell", 0),
+    releaseDwell: _number(options.releaseDwell, 1000, "releaseDwell", 0),
     maxAgeMs: _number(options.maxAgeMs, 1000, "maxAgeMs", 1),
     trendWindowMs: _number(options.trendWindowMs, 2000, "trendWindowMs", 1),
     cells,
@@ -190,13 +190,9 @@ export function resolveDecideOptions(
     },
     recovery: {
       retainMs,
-      returnPenaltyDb: off
-        ? 0
-        : _number(r.returnPenaltyDb, 3, "recovery.returnPenaltyDb", 0, 100),
+      returnPenaltyDb: off ? 0 : _number(r.returnPenaltyDb, 3, "recovery.returnPenaltyDb", 0, 100),
       returnPenaltyMs: off ? 0 : window,
-      holdDownMs: off
-        ? 0
-        : _number(r.holdDownMs, 10000, "recovery.holdDownMs", 0),
+      holdDownMs: off ? 0 : _number(r.holdDownMs, 10000, "recovery.holdDownMs", 0),
       bicastMs: off ? 0 : _number(r.bicastMs, 2000, "recovery.bicastMs", 0),
     },
   };
@@ -259,43 +255,45 @@ export function decide(
       }),
       l3Filter({ k: o.k }),
     );
+    /**
+     * Raw qualification events plus the ones that held for `onMs`; with `offMs`
+     * > 0 an end is reported only after the condition stayed off that long.
+     */
     const dwell = (
       kindRaw: "near" | "a3",
       kindHeld: "approach" | "trigger",
-      ms: number,
+      onMs: number,
+      offMs: number,
     ): OperatorFunction<Qualification, HandoverEvent> =>
-      connect((q$) =>
-        merge(
-          q$.pipe(map((q): HandoverEvent => ({ kind: kindRaw, q }))),
-          q$.pipe(
-            timeToTrigger({
-              key: _poaOf,
-              holds: _qualified,
-              dwell: ms,
-              scheduler: clock,
-            }),
-            map((q): HandoverEvent => ({ kind: kindHeld, t: now(), q })),
-          ),
-        )
-      );
+      connect((q$) => {
+        const held = (q: Qualification): HandoverEvent => ({ kind: kindHeld, t: now(), q });
+        const raw$ = q$.pipe(map((q): HandoverEvent => ({ kind: kindRaw, q })));
+        const on$ = q$.pipe(
+          timeToTrigger({ key: _poaOf, holds: _qualified, dwell: onMs, scheduler: clock }),
+        );
+        if (offMs <= 0) return merge(raw$, on$.pipe(map(held)));
+        const off$ = q$.pipe(
+          timeToTrigger({ key: _poaOf, holds: _notQualified, dwell: offMs, scheduler: clock }),
+          filter(_notQualified),
+        );
+        return merge(raw$, on$.pipe(filter(_qualified), map(held)), off$.pipe(map(held)));
+      });
     // connect: every branch subscribes before the samples start to flow.
     const events$: Observable<HandoverEvent> = filtered$.pipe(
       connect((shared$) =>
         merge(
           shared$.pipe(
-            filter((s) =>
-              serving === undefined || s.t === firstT || s.poa === serving
-            ),
+            filter((s) => serving === undefined || s.t === firstT || s.poa === serving),
             map((sample): HandoverEvent => ({ kind: "sample", sample })),
           ),
           shared$.pipe(
             hysteresis({
               serving: servingOf,
               margin: -o.prepareMargin,
-              leave: -o.prepareMargin - 1,
+              leave: -o.prepareMargin - 3,
               maxAgeMs: o.maxAgeMs,
             }),
-            dwell("near", "approach", o.prepareDwell),
+            dwell("near", "approach", o.prepareDwell, o.releaseDwell),
           ),
           shared$.pipe(
             hysteresis({
@@ -305,7 +303,7 @@ export function decide(
               offset,
               maxAgeMs: o.maxAgeMs,
             }),
-            dwell("a3", "trigger", o.timeToTrigger),
+            dwell("a3", "trigger", o.timeToTrigger, 0),
           ),
           shared$.pipe(
             leadTime({
@@ -326,11 +324,7 @@ export function decide(
         hState = next;
         serving = next.serving?.poa;
         firstT = next.firstT;
-        return out.length === 0
-          ? _EMPTY
-          : out.length === 1
-          ? of(out[0]!)
-          : from(out);
+        return out.length === 0 ? _EMPTY : out.length === 1 ? of(out[0]!) : from(out);
       }),
     );
     let rState = INITIAL_RECOVERY_STATE;
@@ -371,6 +365,10 @@ function _poaOf(q: Qualification): string {
 
 function _qualified(q: Qualification): boolean {
   return q.qualified;
+}
+
+function _notQualified(q: Qualification): boolean {
+  return !q.qualified;
 }
 
 function _check(s: LinkSample, lastT: number): void {

@@ -49,7 +49,5 @@ export function formatDecisionJson(d: Decision): string {
 export function formatDecisionRow(d: Decision, t0: number): string {
   const time = ((d.t - t0) / 1000).toFixed(3).padStart(8);
   const target = "ctn" in d ? d.ctn : d.ctns.join(",");
-  return `${time} s  ${d.kind.padEnd(12)}  ${target.padEnd(9)}  ${
-    d.poa.padEnd(4)
-  }  ${d.reason}`;
+  return `${time} s  ${d.kind.padEnd(12)}  ${target.padEnd(9)}  ${d.poa.padEnd(4)}  ${d.reason}`;
 }

@@ -167,9 +167,7 @@ export function handoverReducer(
             t: event.q.t,
             ctn: c.network,
             poa: c.poa,
-            reason: `${c.poa} fell back to ${
-              _db(event.q.snr)
-            } dB against serving ${
+            reason: `${c.poa} fell back to ${_db(event.q.snr)} dB against serving ${
               _db(event.q.servingSnr)
             } dB before the switch: binding rolled back`,
           }]];
@@ -408,9 +406,9 @@ function _reconsider(
       ctn: c.network,
       poa: c.poa,
       budget: b,
-      reason: `${c.network} is the likeliest target (${c.poa} at ${
-        _db(c.snr)
-      } dB); ${describeBudget(b)}`,
+      reason: `${c.network} is the likeliest target (${c.poa} at ${_db(c.snr)} dB); ${
+        describeBudget(b)
+      }`,
     });
   }
   let next: HandoverState = { ...state, prepared, preconfigured };
@@ -428,12 +426,12 @@ function _reconsider(
         poa: c.poa,
         budget: b,
         reason: urgent
-          ? `lead time short and ${c.poa} is near (${
-            _db(c.snr)
-          } dB): bind before the edge; ${describeBudget(b)}`
-          : `${c.poa} beats serving ${serving.poa} by the A3 margin (${
-            _db(c.snr)
-          } vs ${_db(serving.snr)} dB); ${describeBudget(b)}`,
+          ? `lead time short and ${c.poa} is near (${_db(c.snr)} dB): bind before the edge; ${
+            describeBudget(b)
+          }`
+          : `${c.poa} beats serving ${serving.poa} by the A3 margin (${_db(c.snr)} vs ${
+            _db(serving.snr)
+          } dB); ${describeBudget(b)}`,
       });
     }
   }
@@ -488,9 +486,7 @@ function _onApproachEnded(
       network,
       q.serving,
       config,
-      `${network} no longer within the prepare margin (${q.poa} at ${
-        _db(q.snr)
-      } dB)`,
+      `${network} no longer within the prepare margin (${q.poa} at ${_db(q.snr)} dB)`,
     ),
   ]];
 }

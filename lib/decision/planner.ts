@@ -93,9 +93,7 @@ export function describeBudget(budget: Budget): string {
   const lead = budget.leadMs === null
     ? "lead unbounded"
     : `lead ${(budget.leadMs / 1000).toFixed(1)} s`;
-  const phases = budget.phases.length === 0
-    ? "none fits (reactive)"
-    : budget.phases.join("+");
+  const phases = budget.phases.length === 0 ? "none fits (reactive)" : budget.phases.join("+");
   return `${lead}; auth ${budget.authMs} ms, conf ${budget.confMs} ms, bind ${budget.bindMs} ms: ${phases}`;
 }
 

@@ -148,8 +148,7 @@ export function recoveryReducer(
           t: d.t,
           ctn: d.ctn,
           poa: d.poa,
-          reason:
-            `switching back to ${d.ctn} within the retention TTL: its context is restored`,
+          reason: `switching back to ${d.ctn} within the retention TTL: its context is restored`,
         });
       }
       out.push(d);

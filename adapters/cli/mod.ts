@@ -1,0 +1,10 @@
+/**
+ * The `mpa` command line as a library: `main(args)` runs a command and returns its
+ * exit status; the commands are also exported one by one.
+ *
+ * @module
+ */
+export { MAIN_HELP, main } from "./main.ts";
+export { CliError, loadConfig, REPLAY_HELP, replayCommand } from "./replay.ts";
+export { SIMULATE_HELP, simulateCommand } from "./simulate.ts";
+export { DEMO_HELP, demoCommand } from "./demo.ts";
