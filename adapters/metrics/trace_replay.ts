@@ -53,7 +53,13 @@ export class TraceError extends Error {
    * @param reason why the line is refused (becomes the message after `FILE:LINE: `)
    * @param options the underlying error as `cause`
    */
-  constructor(source: string, line: number, field: string, reason: string, options?: ErrorOptions) {
+  constructor(
+    source: string,
+    line: number,
+    field: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
     super(`${source}:${line}: ${reason}`, options);
     this.source = source;
     this.line = line;
@@ -99,7 +105,13 @@ class _TraceParser {
       return sample;
     } catch (error) {
       if (error instanceof MetricsValidationError) {
-        throw new TraceError(this.#source, this.#line, error.field, error.message, { cause: error });
+        throw new TraceError(
+          this.#source,
+          this.#line,
+          error.field,
+          error.message,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -131,7 +143,10 @@ function _lines(text: string): string[] {
  * );
  * ```
  */
-export function readTrace(text: string, source: string = _DEFAULT_SOURCE): LinkSample[] {
+export function readTrace(
+  text: string,
+  source: string = _DEFAULT_SOURCE,
+): LinkSample[] {
   const parser = new _TraceParser(source);
   const out: LinkSample[] = [];
   for (const line of _lines(text)) {
@@ -141,7 +156,9 @@ export function readTrace(text: string, source: string = _DEFAULT_SOURCE): LinkS
   return out;
 }
 
-function _isAsync<T>(items: Iterable<T> | AsyncIterable<T>): items is AsyncIterable<T> {
+function _isAsync<T>(
+  items: Iterable<T> | AsyncIterable<T>,
+): items is AsyncIterable<T> {
   return typeof (items as Partial<Iterable<T>>)[Symbol.iterator] !== "function";
 }
 
@@ -203,7 +220,10 @@ function _paced<T>(
       try {
         if (asyncIterator !== undefined) {
           if (!subscriber.closed) {
-            asyncIterator.next().then(onAsync, (error: unknown) => subscriber.error(error));
+            asyncIterator.next().then(
+              onAsync,
+              (error: unknown) => subscriber.error(error),
+            );
           }
           return;
         }

@@ -53,7 +53,10 @@ export class Prng {
    */
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed)) {
-      throw new ConfigError("seed", `Invalid seed: expected a safe integer, got ${seed}`);
+      throw new ConfigError(
+        "seed",
+        `Invalid seed: expected a safe integer, got ${seed}`,
+      );
     }
     const high = Math.floor(seed / _TWO_32) | 0;
     this.#key = _mix32((seed >>> 0) ^ _mix32(high));
