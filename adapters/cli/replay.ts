@@ -122,6 +122,7 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     const sub = decide(samples$, options).subscribe({
       next: (d) => {
         out.line(formatDecisionJson(d));
+        if (pace === "realtime") out.flush(); // a live consumer sees each decision when made
         if (out.closed) {
           sub.unsubscribe();
           resolve();

@@ -100,7 +100,10 @@ export function parseLinkSample(value: unknown, previousT?: number): LinkSample 
   const v = value as Record<string, unknown>;
   const t = _finite(v.t, "t");
   if (previousT !== undefined && t < previousT) {
-    throw new MetricsValidationError("t", `Invalid t: time goes backwards: ${t} after ${previousT}`);
+    throw new MetricsValidationError(
+      "t",
+      `Invalid t: time goes backwards: ${t} after ${previousT}`,
+    );
   }
   const poa = _id(v.poa, "poa");
   const network = _id(v.network, "network");
@@ -108,7 +111,10 @@ export function parseLinkSample(value: unknown, previousT?: number): LinkSample 
   let pos: Position | undefined;
   if (v.pos !== undefined) {
     if (typeof v.pos !== "object" || v.pos === null) {
-      throw new MetricsValidationError("pos", `Invalid pos: expected an object, got ${_show(v.pos)}`);
+      throw new MetricsValidationError(
+        "pos",
+        `Invalid pos: expected an object, got ${_show(v.pos)}`,
+      );
     }
     const p = v.pos as Record<string, unknown>;
     pos = { x: _finite(p.x, "pos.x"), y: _finite(p.y, "pos.y") };
@@ -116,7 +122,10 @@ export function parseLinkSample(value: unknown, previousT?: number): LinkSample 
   let vel: Velocity | undefined;
   if (v.vel !== undefined) {
     if (typeof v.vel !== "object" || v.vel === null) {
-      throw new MetricsValidationError("vel", `Invalid vel: expected an object, got ${_show(v.vel)}`);
+      throw new MetricsValidationError(
+        "vel",
+        `Invalid vel: expected an object, got ${_show(v.vel)}`,
+      );
     }
     const w = v.vel as Record<string, unknown>;
     const speed = _finite(w.speed, "vel.speed");

@@ -5,12 +5,7 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
 import { VirtualTimeScheduler } from "npm:rxjs@^7.8.2";
 import { TestScheduler } from "npm:rxjs@^7.8.2/testing";
-import {
-  type CtnInfo,
-  type MpaSa,
-  PortError,
-  type SaRecord,
-} from "../../lib/ports.ts";
+import { type CtnInfo, type MpaSa, PortError, type SaRecord } from "../../lib/ports.ts";
 import type { LinkSample } from "../../lib/metrics/link_sample.ts";
 import { FakeBehaviour } from "../fakes/_fake_behaviour.ts";
 import { FakeMetricsSource } from "../fakes/fake_metrics_source.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
-import { from, lastValueFrom, Subject, throwError, concat, toArray } from "npm:rxjs@^7.8.2";
+import { concat, from, lastValueFrom, Subject, throwError, toArray } from "npm:rxjs@^7.8.2";
 import { decide, type DecideOptions } from "../../../lib/decision/decide.ts";
 import type { Decision } from "../../../lib/decision/decision.ts";
 import { ConfigError, MetricsValidationError } from "../../../lib/errors.ts";
@@ -63,7 +63,11 @@ describe("decide (RFC 6252 section 6.3)", () => {
 
   it("with only pre-authentication time left (section C.6) does not pre-configure", async () => {
     // The MN drives away from a1 at 100 m/s and leaves its 250 m coverage at t = 2 s.
-    const samples = crossing().map((s) => ({ ...s, pos: { x: 50 + s.t / 10, y: 0 }, vel: { speed: 100, heading: 0 } }));
+    const samples = crossing().map((s) => ({
+      ...s,
+      pos: { x: 50 + s.t / 10, y: 0 },
+      vel: { speed: 100, heading: 0 },
+    }));
     const decisions = await run(samples, {
       cells: [{ poa: "a1", network: "A", pos: { x: 0, y: 0 }, coverage: 250 }],
       ctns: [{ network: "B", rttMs: 400, tpskMs: 10, tconfMs: 500, tbuMs: 50 }],
@@ -93,7 +97,10 @@ describe("decide (RFC 6252 section 6.3)", () => {
   });
 
   it("the return penalty keeps the MN from swinging back on a 6 dB swap", async () => {
-    const withPenalty = await run(border(1000, 12000), { margin: 3, recovery: { returnPenaltyDb: 6 } });
+    const withPenalty = await run(border(1000, 12000), {
+      margin: 3,
+      recovery: { returnPenaltyDb: 6 },
+    });
     const without = await run(border(1000, 12000), { margin: 3, recovery: "off" });
     const count = (ds: Decision[]) => ds.filter((d) => d.kind === "switch").length;
     expect(count(withPenalty)).toBeLessThan(count(without));
@@ -109,9 +116,19 @@ describe("decide (RFC 6252 section 6.3)", () => {
   });
 
   it("errors with MetricsValidationError naming the field on a bad sample", async () => {
-    const bad = [{ t: 0, poa: "a1", network: "A", snr: 10 }, { t: 100, poa: "a1", network: "A", snr: NaN }];
+    const bad = [{ t: 0, poa: "a1", network: "A", snr: 10 }, {
+      t: 100,
+      poa: "a1",
+      network: "A",
+      snr: NaN,
+    }];
     await expect(run(bad)).rejects.toMatchObject({ name: "MetricsValidationError", field: "snr" });
-    const backwards = [{ t: 100, poa: "a1", network: "A", snr: 10 }, { t: 0, poa: "a1", network: "A", snr: 10 }];
+    const backwards = [{ t: 100, poa: "a1", network: "A", snr: 10 }, {
+      t: 0,
+      poa: "a1",
+      network: "A",
+      snr: 10,
+    }];
     await expect(run(backwards)).rejects.toBeInstanceOf(MetricsValidationError);
   });
 
@@ -136,7 +153,10 @@ describe("decide (RFC 6252 section 6.3)", () => {
 
   it("can be subscribed to twice independently", async () => {
     const d$ = decide(from(crossing()));
-    const [a, b] = await Promise.all([lastValueFrom(d$.pipe(toArray())), lastValueFrom(d$.pipe(toArray()))]);
+    const [a, b] = await Promise.all([
+      lastValueFrom(d$.pipe(toArray())),
+      lastValueFrom(d$.pipe(toArray())),
+    ]);
     expect(a).toEqual(b);
   });
 });

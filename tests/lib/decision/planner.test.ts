@@ -1,5 +1,10 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
-import { DEFAULT_PROFILE, describeBudget, isUrgent, planBudget } from "../../../lib/decision/planner.ts";
+import {
+  DEFAULT_PROFILE,
+  describeBudget,
+  isUrgent,
+  planBudget,
+} from "../../../lib/decision/planner.ts";
 
 describe("planBudget (RFC 6252 section C.6)", () => {
   const rfc = { network: "B", rttMs: 100, tpskMs: 10, tconfMs: 190, tbuMs: 50 };

@@ -41,12 +41,25 @@ const prepare = (t: number, ctns: string[]): RecoveryEvent =>
     ),
     reason: "p",
   });
-const sw = (t: number, from: string, fromNetwork: string, poa: string, ctn: string): RecoveryEvent =>
+const sw = (
+  t: number,
+  from: string,
+  fromNetwork: string,
+  poa: string,
+  ctn: string,
+): RecoveryEvent =>
   d({ kind: "switch", t, from, fromNetwork, poa, ctn, prepared: [], reactive: false, reason: "s" });
 
 describe("recoveryReducer (RFC 6252 section C.1, C.2)", () => {
   it("passes decisions it does not handle through unchanged", () => {
-    const commit = { kind: "commit", t: 1, ctn: "B", poa: "b1", reason: "c", budget: { leadMs: null, authMs: 1, confMs: 2, bindMs: 3, phases: [] } } as const;
+    const commit = {
+      kind: "commit",
+      t: 1,
+      ctn: "B",
+      poa: "b1",
+      reason: "c",
+      budget: { leadMs: null, authMs: 1, confMs: 2, bindMs: 3, phases: [] },
+    } as const;
     expect(run([d(commit)]).out).toEqual([commit]);
   });
 
