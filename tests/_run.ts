@@ -34,7 +34,9 @@ const installCode = await run([
   ...files.map((f) => f.slice(root.length)),
 ]);
 if (installCode !== 0) {
-  console.error("deno install failed: the lockfile may need updating (deno install --frozen=false)");
+  console.error(
+    "deno install failed: the lockfile may need updating (deno install --frozen=false)",
+  );
   Deno.exit(installCode);
 }
 

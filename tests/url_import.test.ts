@@ -125,9 +125,7 @@ function serveProject(): Deno.HttpServer<Deno.NetAddr> {
       }
       const path = decodeURIComponent(new URL(request.url).pathname);
       if (
-        path.split("/").some((segment) =>
-          segment === ".." || segment.startsWith(".")
-        )
+        path.split("/").some((segment) => segment === ".." || segment.startsWith("."))
       ) {
         return new Response("Not found", { status: 404 });
       }

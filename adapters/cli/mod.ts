@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { MAIN_HELP, main } from "./main.ts";
+export { main, MAIN_HELP } from "./main.ts";
 export { CliError, loadConfig, REPLAY_HELP, replayCommand } from "./replay.ts";
 export { SIMULATE_HELP, simulateCommand } from "./simulate.ts";
 export { DEMO_HELP, demoCommand } from "./demo.ts";

@@ -6,11 +6,7 @@
  * @module
  */
 import { asyncScheduler, type SchedulerLike, timer } from "npm:rxjs@^7.8.2";
-import {
-  PortError,
-  type PortErrorCode,
-  type PortName,
-} from "../../lib/ports.ts";
+import { PortError, type PortErrorCode, type PortName } from "../../lib/ports.ts";
 
 /** One recorded call of a fake port. */
 export interface FakeCall {
@@ -140,9 +136,7 @@ export class FakeBehaviour {
   }
 
   #takeFailure(call: FakeCall): PortErrorCode | PortError | undefined {
-    const index = this.#queued.findIndex((q) =>
-      q.method === undefined || q.method === call.method
-    );
+    const index = this.#queued.findIndex((q) => q.method === undefined || q.method === call.method);
     if (index >= 0) return this.#queued.splice(index, 1)[0]!.failure;
     return this.#policy?.(call);
   }

@@ -99,9 +99,7 @@ export class FakeConfigurator implements Configurator {
         obtainedAt: now,
         lifetimeMs: this.#leaseMs,
         expiresAt: now + this.#leaseMs,
-        ...(this.#method === "ra"
-          ? {}
-          : { serverId: ctn.ca.address, clientId }),
+        ...(this.#method === "ra" ? {} : { serverId: ctn.ca.address, clientId }),
         method: this.#method,
       };
       this.#active.set(`${ctn.network}|${nCoA}`, lease);
@@ -164,9 +162,7 @@ export class FakeConfigurator implements Configurator {
     ctn: CtnInfo,
   ): { addresses: readonly string[]; prefixLength: number; router?: string } {
     const explicit = this.#pools[ctn.network];
-    const subnet = ctn.subnet === undefined
-      ? undefined
-      : _parseIpv4Cidr(ctn.subnet);
+    const subnet = ctn.subnet === undefined ? undefined : _parseIpv4Cidr(ctn.subnet);
     if (explicit !== undefined) {
       return subnet === undefined
         ? { addresses: explicit, prefixLength: this.#method === "ra" ? 64 : 24 }
@@ -211,7 +207,5 @@ function _ipv4(n: number): string {
 }
 
 function _hex(text: string): string {
-  return [...new TextEncoder().encode(text)].map((b) =>
-    b.toString(16).padStart(2, "0")
-  ).join("");
+  return [...new TextEncoder().encode(text)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -39,9 +39,7 @@ export class FakeLinkControl implements LinkControl {
   /** @param options reachable PoAs, initial PoA, latency, failures */
   constructor(options: FakeLinkControlOptions = {}) {
     this.behaviour = new FakeBehaviour("LinkControl", options);
-    this.#reachable = options.reachable === undefined
-      ? undefined
-      : new Set(options.reachable);
+    this.#reachable = options.reachable === undefined ? undefined : new Set(options.reachable);
     this.#attached = options.attached;
   }
 

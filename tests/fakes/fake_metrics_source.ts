@@ -15,11 +15,7 @@ import {
   timer,
 } from "npm:rxjs@^7.8.2";
 import type { LinkSample } from "../../lib/metrics/link_sample.ts";
-import {
-  type MetricsSource,
-  PortError,
-  type PortErrorCode,
-} from "../../lib/ports.ts";
+import { type MetricsSource, PortError, type PortErrorCode } from "../../lib/ports.ts";
 
 /** Options of {@link FakeMetricsSource}. */
 export interface FakeMetricsSourceOptions {
@@ -65,11 +61,9 @@ export class FakeMetricsSource implements MetricsSource {
       this.#subscriptions++;
       const { scheduler, failWith } = this.#options;
       const t0 = this.#samples[0]?.t ?? 0;
-      const replay = scheduler === undefined
-        ? from(this.#samples)
-        : from(this.#samples).pipe(
-          mergeMap((s) => timer(s.t - t0, scheduler).pipe(map(() => s))),
-        );
+      const replay = scheduler === undefined ? from(this.#samples) : from(this.#samples).pipe(
+        mergeMap((s) => timer(s.t - t0, scheduler).pipe(map(() => s))),
+      );
       const tail = failWith === undefined ? [] : throwError(() =>
         new PortError(
           "MetricsSource",

@@ -4,11 +4,7 @@
  *
  * @module
  */
-import type {
-  BindingResult,
-  BindOptions,
-  MobilityProtocol,
-} from "../../lib/ports.ts";
+import type { BindingResult, BindOptions, MobilityProtocol } from "../../lib/ports.ts";
 import { FakeBehaviour, type FakeBehaviourOptions } from "./_fake_behaviour.ts";
 
 /** Options of {@link FakeMobilityProtocol}. */

@@ -85,15 +85,11 @@ export class FakeSaStore implements SaStore {
   list(filter?: { readonly mnId?: string }): Promise<readonly SaRecord[]> {
     return this.behaviour.run("list", [filter], undefined, () => {
       const mnId = filter?.mnId;
-      return mnId === undefined
-        ? this.#sorted()
-        : this.#sorted().filter((r) => r.mnId === mnId);
+      return mnId === undefined ? this.#sorted() : this.#sorted().filter((r) => r.mnId === mnId);
     });
   }
 
   #sorted(): SaRecord[] {
-    return [...this.#bySession.values()].sort((a, b) =>
-      a.sessionId - b.sessionId
-    );
+    return [...this.#bySession.values()].sort((a, b) => a.sessionId - b.sessionId);
   }
 }
