@@ -85,7 +85,7 @@ export interface DecideOptions {
   readonly outageSnr?: number;
   /** Preparation is urgent when the lead time is under safety × the full budget. Default 2. */
   readonly safety?: number;
-  /** A neighbour not heard for this long is forgotten, ms. Default 1000. */
+  /** A neighbour not heard for this long is forgotten, and a serving PoA counts as lost, ms. Default 1000. */
   readonly maxAgeMs?: number;
   /** Trailing window of the SNR-trend lead time, ms. Default 2000. */
   readonly trendWindowMs?: number;
@@ -149,6 +149,7 @@ export function resolveDecideOptions(
 ): ResolvedDecideOptions {
   const margin = _number(options.margin, 3, "margin", -100, 100);
   const outageSnr = _number(options.outageSnr, 5, "outageSnr", -100, 100);
+  const maxAgeMs = _number(options.maxAgeMs, 1000, "maxAgeMs", 1);
   const off = options.recovery === "off";
   const r = off || options.recovery === undefined ? {} : options.recovery as RecoveryOptions;
   const retainMs = off ? 0 : _number(r.retainMs, 30000, "recovery.retainMs", 0);
@@ -170,7 +171,7 @@ export function resolveDecideOptions(
     prepareMargin: _number(options.prepareMargin, 8, "prepareMargin", 0, 100),
     prepareDwell: _number(options.prepareDwell, 256, "prepareDwell", 0),
     releaseDwell: _number(options.releaseDwell, 1000, "releaseDwell", 0),
-    maxAgeMs: _number(options.maxAgeMs, 1000, "maxAgeMs", 1),
+    maxAgeMs,
     trendWindowMs: _number(options.trendWindowMs, 2000, "trendWindowMs", 1),
     cells,
     handover: {
@@ -186,6 +187,7 @@ export function resolveDecideOptions(
       safety: _number(options.safety, 2, "safety", 1, 100),
       retainMs,
       profiles,
+      maxAgeMs,
     },
     recovery: {
       retainMs,
@@ -231,6 +233,7 @@ export function decide(
     let lastT = -Infinity;
     let serving: string | undefined;
     let firstT: number | undefined;
+    let servingT = -Infinity;
     const penalties = new Map<string, { db: number; until: number }>();
     const servingOf = () => serving;
     const offset = (poa: string): number => {
@@ -282,7 +285,12 @@ export function decide(
       connect((shared$) =>
         merge(
           shared$.pipe(
-            filter((s) => serving === undefined || s.t === firstT || s.poa === serving),
+            // serving samples, the whole first instant, and anything while the
+            // serving PoA has been silent too long (the reducer then leaves it)
+            filter((s) =>
+              serving === undefined || s.t === firstT || s.poa === serving ||
+              s.t - servingT > o.maxAgeMs
+            ),
             map((sample): HandoverEvent => ({ kind: "sample", sample })),
           ),
           shared$.pipe(
@@ -326,6 +334,7 @@ export function decide(
         hState = next;
         serving = next.serving?.poa;
         firstT = next.firstT;
+        servingT = next.servingT;
         return out.length === 0 ? _EMPTY : out.length === 1 ? of(out[0]!) : from(out);
       }),
     );

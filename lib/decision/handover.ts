@@ -64,6 +64,8 @@ export interface HandoverConfig {
   readonly retainMs: number;
   /** Per-CTN timings for the planner. */
   readonly profiles: ReadonlyMap<string, CtnProfile>;
+  /** A serving PoA not heard for longer than this is lost, ms. */
+  readonly maxAgeMs: number;
 }
 
 /** The handover reducer's state. */
@@ -74,6 +76,8 @@ export interface HandoverState {
   readonly attached: boolean;
   /** The serving PoA. */
   readonly serving: Candidate | undefined;
+  /** When the serving PoA was last heard (or switched to), ms. */
+  readonly servingT: number;
   /** Latest lead-time estimate of the serving link, s. */
   readonly leadSeconds: number;
   /** Candidates within the prepare margin, by PoA (no dwell). */
@@ -95,6 +99,7 @@ export const INITIAL_HANDOVER_STATE: HandoverState = {
   firstT: undefined,
   attached: false,
   serving: undefined,
+  servingT: -Infinity,
   leadSeconds: Infinity,
   near: new Map(),
   approach: new Map(),
@@ -117,7 +122,7 @@ const _NONE: readonly HandoverOutput[] = [];
  * @example
  * ```ts
  * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
- * const config = { topK: 2, maxPreconfigured: 1, outageSnr: 5, safety: 2, retainMs: 30000, profiles: new Map() };
+ * const config = { topK: 2, maxPreconfigured: 1, outageSnr: 5, safety: 2, retainMs: 30000, profiles: new Map(), maxAgeMs: 1000 };
  * let [s] = handoverReducer(INITIAL_HANDOVER_STATE, { kind: "sample", sample: { t: 0, poa: "a1", network: "A", snr: 20 } }, config);
  * const q = { t: 100, poa: "b1", network: "B", qualified: true, snr: 14, servingSnr: 20, serving: "a1" };
  * const [, out] = handoverReducer(s, { kind: "approach", t: 356, q }, config);
@@ -221,14 +226,14 @@ function _onSample(
 ): readonly [HandoverState, readonly HandoverOutput[]] {
   const serving = state.serving;
   if (serving === undefined) {
-    return [{ ...state, firstT: s.t, serving: _cand(s) }, _NONE];
+    return [{ ...state, firstT: s.t, serving: _cand(s), servingT: s.t }, _NONE];
   }
   let next = state;
   let out: readonly HandoverOutput[] = _NONE;
   if (!state.attached) {
     if (s.t === state.firstT) {
       return s.snr > serving.snr && s.poa !== serving.poa
-        ? [{ ...state, serving: _cand(s) }, _NONE]
+        ? [{ ...state, serving: _cand(s), servingT: s.t }, _NONE]
         : [state, _NONE];
     }
     next = { ...state, attached: true };
@@ -239,8 +244,24 @@ function _onSample(
       network: serving.network,
     }];
   }
-  if (s.poa !== serving.poa) return [next, out];
-  next = { ...next, serving: { ...serving, snr: s.snr } };
+  if (s.poa !== serving.poa) {
+    const silent = s.t - next.servingT;
+    if (silent <= config.maxAgeMs) return [next, out];
+    // The serving PoA vanished: take the best PoA heard rather than wait.
+    let best = _cand(s);
+    for (const c of next.near.values()) if (c.snr > best.snr) best = c;
+    const [after, switched] = _switch(
+      next,
+      s.t,
+      best,
+      config,
+      `serving ${serving.poa} not heard for ${silent} ms; ${best.poa} is the best PoA heard (${
+        _db(best.snr)
+      } dB)`,
+    );
+    return [after, [...out, ...switched]];
+  }
+  next = { ...next, serving: { ...serving, snr: s.snr }, servingT: s.t };
   if (s.snr >= config.outageSnr) return [next, out];
   // Serving link lost: switch to the best candidate in reach, penalties or not.
   let best: Candidate | undefined;
@@ -573,6 +594,7 @@ function _switch(
   return [{
     ...state,
     serving: cand,
+    servingT: t,
     attached: true,
     leadSeconds: Infinity,
     near: new Map(),

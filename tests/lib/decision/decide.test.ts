@@ -106,6 +106,17 @@ describe("decide (RFC 6252 section 6.3)", () => {
     expect(count(withPenalty)).toBeLessThan(count(without));
   });
 
+  it("leaves a serving PoA that vanishes from the trace after maxAgeMs", async () => {
+    const samples: LinkSample[] = [];
+    for (let t = 0; t <= 4000; t += 100) {
+      if (t < 2000) samples.push({ t, poa: "a1", network: "A", snr: 25 });
+      samples.push({ t, poa: "b1", network: "B", snr: 20 });
+    }
+    const sw = (await run(samples)).find((d) => d.kind === "switch");
+    expect(sw).toMatchObject({ poa: "b1", from: "a1", t: 3000 });
+    expect(sw?.reason).toContain("not heard for 1100 ms");
+  });
+
   it("rejects bad options at call time with a ConfigError naming the option", () => {
     expect(() => decide(from([]), { topK: 0 })).toThrow(ConfigError);
     try {

@@ -18,6 +18,7 @@ const config: HandoverConfig = {
   profiles: new Map([
     ["B", { network: "B", rttMs: 100, tpskMs: 10, tconfMs: 190, tbuMs: 50 }],
   ]),
+  maxAgeMs: 1000,
 };
 
 function run(events: HandoverEvent[], c: HandoverConfig = config, from = INITIAL_HANDOVER_STATE) {
@@ -261,6 +262,15 @@ describe("handoverReducer: switch (step 5)", () => {
     );
     expect(r.out[0]).toMatchObject({ kind: "switch", poa: "c1", ctn: "C", reactive: true });
     expect(reasonOf(r.out[0]!)).toContain("below the outage threshold");
+  });
+
+  it("switches to the best PoA heard when the serving PoA has not been heard for maxAgeMs", () => {
+    const quiet = run([sample(1100, "b1", "B", 12)], config, attached);
+    expect(quiet.out).toEqual([]);
+    const r = run([near(500, "c1", "C", 15), sample(1101, "b1", "B", 12)], config, attached);
+    expect(r.out[0]).toMatchObject({ kind: "switch", poa: "c1", from: "a1", reactive: true });
+    expect(reasonOf(r.out[0]!)).toContain("not heard for 1001 ms");
+    expect(r.state.servingT).toBe(1101);
   });
 
   it("stays when the serving link is lost but no candidate is better", () => {
