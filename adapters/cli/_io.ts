@@ -103,3 +103,27 @@ export function setupLogging(level: "debug" | "info" | "warning" | "error" = "in
   }
   return getLogger(["mpa"]);
 }
+
+/**
+ * Joins `--flag -1` into `--flag=-1` for flags that take a value, so that negative
+ * numbers reach the flag instead of being read as short options by parseArgs.
+ *
+ * @param args the raw arguments
+ * @param valued the flags (without dashes) that take a value
+ * @returns the arguments with negative values attached to their flags
+ */
+export function attachNegativeValues(args: readonly string[], valued: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (
+      arg.startsWith("--") && valued.includes(arg.slice(2)) && next !== undefined &&
+      /^-\d/.test(next)
+    ) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}

@@ -14,7 +14,7 @@ import { formatDecisionRow } from "../../lib/decision/format.ts";
 import { scenario as findScenario } from "../metrics/scenarios.ts";
 import { simulateTrace } from "../metrics/simulator.ts";
 import { CliError } from "./replay.ts";
-import { LineWriter } from "./_io.ts";
+import { attachNegativeValues, LineWriter } from "./_io.ts";
 
 /** Help text of `mpa demo`. */
 export const DEMO_HELP = `Usage: mpa demo [--seed N] [--scenario NAME]
@@ -37,7 +37,7 @@ Options:
  * @returns the exit status
  */
 export async function demoCommand(args: readonly string[]): Promise<number> {
-  const flags = parseArgs([...args], {
+  const flags = parseArgs(attachNegativeValues(args, ["seed", "scenario"]), {
     string: ["seed", "scenario"],
     boolean: ["help"],
     alias: { h: "help" },

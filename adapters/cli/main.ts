@@ -37,8 +37,12 @@ export async function main(args: readonly string[]): Promise<number> {
   const log = setupLogging();
   const [command, ...rest] = args;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    if (command === undefined) {
+      console.error(MAIN_HELP);
+      return 2;
+    }
     console.log(MAIN_HELP);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
   const run = _COMMANDS[command];
   if (run === undefined) {

@@ -10,7 +10,7 @@ import { decide, type DecideOptions } from "../../lib/decision/decide.ts";
 import { parseDecideConfig } from "../../lib/decision/config.ts";
 import { formatDecisionJson } from "../../lib/decision/format.ts";
 import { replayTrace, TraceError } from "../metrics/trace_replay.ts";
-import { LineWriter, readLines } from "./_io.ts";
+import { attachNegativeValues, LineWriter, readLines } from "./_io.ts";
 
 /** Help text of `mpa replay`. */
 export const REPLAY_HELP = `Usage: mpa replay FILE|- [--config FILE] [--pace fast|realtime]
@@ -81,7 +81,7 @@ export async function loadConfig(path: string): Promise<DecideOptions> {
  * @returns the exit status
  */
 export async function replayCommand(args: readonly string[]): Promise<number> {
-  const flags = parseArgs([...args], {
+  const flags = parseArgs(attachNegativeValues(args, ["config", "pace"]), {
     string: ["config", "pace"],
     boolean: ["help"],
     alias: { h: "help" },
@@ -111,11 +111,13 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
   const out = new LineWriter();
   const name = source === "-" ? "<stdin>" : source;
   if (source !== "-") {
+    let info: Deno.FileInfo;
     try {
-      await Deno.stat(source);
+      info = await Deno.stat(source);
     } catch (error) {
       throw new CliError(2, `Cannot read ${name}: ${(error as Error).message}`);
     }
+    if (!info.isFile) throw new CliError(2, `Cannot read ${name}: not a file`);
   }
   const samples$ = replayTrace(readLines(source), { pace, source: name });
   await new Promise<void>((resolve, reject) => {

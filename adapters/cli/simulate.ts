@@ -10,7 +10,7 @@ import { formatLinkSample } from "../../lib/metrics/link_sample.ts";
 import { scenario as findScenario, scenarios } from "../metrics/scenarios.ts";
 import { simulateTrace } from "../metrics/simulator.ts";
 import { CliError } from "./replay.ts";
-import { LineWriter } from "./_io.ts";
+import { attachNegativeValues, LineWriter } from "./_io.ts";
 
 /** Help text of `mpa simulate`. */
 export const SIMULATE_HELP =
@@ -38,7 +38,7 @@ Options:
  * @returns the exit status
  */
 export function simulateCommand(args: readonly string[]): Promise<number> {
-  const flags = parseArgs([...args], {
+  const flags = parseArgs(attachNegativeValues(args, ["scenario", "seed", "duration", "period"]), {
     string: ["scenario", "seed", "duration", "period"],
     boolean: ["help", "list", "config"],
     alias: { h: "help" },

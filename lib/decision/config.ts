@@ -173,6 +173,17 @@ export function parseDecideConfig(json: unknown): DecideOptions {
       out.recovery = rec;
     }
   }
-  resolveDecideOptions(out); // range checks, with the option's name
+  try {
+    resolveDecideOptions(out); // range checks
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(
+      `decide.${error.option}`,
+      error.message.replace(
+        `Invalid ${error.option}`,
+        `Invalid decide.${error.option}`,
+      ),
+    );
+  }
   return out;
 }

@@ -38,10 +38,10 @@ describe("parseDecideConfig", () => {
     [[], "config"],
     [{ extra: 1 }, "config.extra"],
     [{ decide: { topk: 3 } }, "decide.topk"],
-    [{ decide: { topK: 0 } }, "topK"],
+    [{ decide: { topK: 0 } }, "decide.topK"],
     [{ decide: { margin: "3" } }, "decide.margin"],
     [{ decide: { recovery: { holdDown: 5 } } }, "decide.recovery.holdDown"],
-    [{ decide: { recovery: { holdDownMs: -5 } } }, "recovery.holdDownMs"],
+    [{ decide: { recovery: { holdDownMs: -5 } } }, "decide.recovery.holdDownMs"],
     [{ cells: [{ poa: "a1", network: "A", pos: { x: 0 }, coverage: 1 }] }, "cells[0].pos.y"],
     [
       { cells: [{ poa: "a1", network: "A", pos: { x: 0, y: 0 }, coverage: 0 }] },
