@@ -263,10 +263,13 @@ function _onSample(
   }
   next = { ...next, serving: { ...serving, snr: s.snr }, servingT: s.t };
   if (s.snr >= config.outageSnr) return [next, out];
-  // Serving link lost: switch to the best candidate in reach, penalties or not.
+  // Serving link lost: do not wait for the time-to-trigger if a candidate already
+  // beats the serving PoA by the A3 margin (penalties included, so a PoA held down
+  // after a ping-pong does not qualify). Only the A3 set's membership is current;
+  // the SNRs stored with it date from when each candidate entered.
   let best: Candidate | undefined;
-  for (const c of next.near.values()) {
-    if (c.snr > s.snr && (best === undefined || c.snr > best.snr)) best = c;
+  for (const c of next.a3.values()) {
+    if (best === undefined || c.snr > best.snr) best = c;
   }
   if (best === undefined) return [next, out];
   const [after, switched] = _switch(
@@ -276,7 +279,7 @@ function _onSample(
     config,
     `serving ${serving.poa} at ${_db(s.snr)} dB is below the outage threshold ${
       _db(config.outageSnr)
-    } dB; ${best.poa} is the best candidate (${_db(best.snr)} dB)`,
+    } dB and ${best.poa} beats it by the A3 margin: no time-to-trigger`,
   );
   return [after, [...out, ...switched]];
 }

@@ -250,18 +250,23 @@ describe("handoverReducer: switch (step 5)", () => {
     expect(run([ended], config, committed).out).toEqual([]);
   });
 
-  it("forces a switch to the best near candidate when the serving link is lost", () => {
+  it("switches without the time-to-trigger when the serving link is lost and a candidate beats it by A3", () => {
     const r = run(
       [
-        near(500, "b1", "B", 6),
-        near(510, "c1", "C", 7),
+        a3(500, "b1", "B", 9),
+        a3(510, "c1", "C", 10),
         sample(600, "a1", "A", 4),
       ],
       config,
       attached,
     );
-    expect(r.out[0]).toMatchObject({ kind: "switch", poa: "c1", ctn: "C", reactive: true });
+    expect(r.out[0]).toMatchObject({ kind: "switch", t: 600, poa: "c1", ctn: "C", reactive: true });
     expect(reasonOf(r.out[0]!)).toContain("below the outage threshold");
+  });
+
+  it("does not switch on outage to a candidate that is merely near (its level may be stale)", () => {
+    const r = run([near(500, "b1", "B", 6), sample(600, "a1", "A", 4)], config, attached);
+    expect(r.out).toEqual([]);
   });
 
   it("switches to the best PoA heard when the serving PoA has not been heard for maxAgeMs", () => {
