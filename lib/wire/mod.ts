@@ -1,0 +1,11 @@
+/**
+ * Wire codecs of the pure core: EAP (RFC 3748), EAP-PSK (RFC 4764) and PANA (RFC 5191,
+ * RFC 5873), with their constants. Pure functions over `Uint8Array`; no I/O.
+ *
+ * @module
+ */
+export * from "./eap_constants.ts";
+export * from "./eap.ts";
+export * from "./eap_psk.ts";
+export * from "./pana_constants.ts";
+export * from "./pana.ts";
