@@ -20,7 +20,7 @@
  * 2. The layer-3 filter (per PoA, never forgotten).
  * 3. The "sample" event, for serving samples, every sample of the first instant, and
  *    any sample once the serving PoA has been silent for more than `maxAgeMs`.
- * 4. The near hysteresis (margin −prepareMargin, leave −prepareMargin − 3, no
+ * 4. The near hysteresis (margin −prepareMargin, leave −prepareLeave, no
  *    offset); each change is a raw `near` event, then feeds the prepare dwell and the
  *    release dwell.
  * 5. The A3 hysteresis (margin / leave, minus the ping-pong penalties); each change
@@ -50,8 +50,7 @@ import {
   recoveryReducer,
   type RecoveryState,
 } from "../lib/decision/recovery.ts";
-import { MetricsValidationError } from "../lib/errors.ts";
-import type { LinkSample } from "../lib/metrics/link_sample.ts";
+import { assertLinkSample, type LinkSample } from "../lib/metrics/link_sample.ts";
 import type { Qualification } from "../lib/operators/hysteresis.ts";
 import { type LeadEstimate, secondsToCellEdge } from "../lib/operators/lead_time.ts";
 import type { PingPong } from "../lib/operators/ping_pong.ts";
@@ -101,6 +100,8 @@ interface _Poa {
   /** Layer-3 filter state. */
   filtered: number;
   hasFiltered: boolean;
+  /** When the filter last took a sample, ms. */
+  filteredT: number;
   /** Per hysteresis instance ([near, A3]). */
   readonly heard: readonly [_Heard, _Heard];
   /** Dwell timers ([near on, near off, A3 on]). */
@@ -235,8 +236,9 @@ export function referenceDecide(
   let serving: string | undefined;
   let firstT: number | undefined;
   let servingT = -Infinity;
+  let candidates: ReadonlyMap<string, unknown> = new Map();
   const penalties = new Map<string, { db: number; until: number }>();
-  const pingPongWindow = rConfig.returnPenaltyMs || 5000;
+  const pingPongWindow = rConfig.returnPenaltyMs;
   const leftAt = new Map<string, number>();
   let attachedTo: string | undefined;
   let pruneAt = 64;
@@ -246,8 +248,10 @@ export function referenceDecide(
     rState = next;
     for (let i = 0; i < outputs.length; i++) {
       const d: RecoveryOutput = outputs[i]!;
-      if (d.kind === "penalty") penalties.set(d.poa, { db: d.db, until: d.until });
-      else out.push(d);
+      if (d.kind === "penalty") {
+        penalties.set(d.poa, { db: d.db, until: d.until });
+        handover({ kind: "penalty", t: d.t, poa: d.poa, db: d.db, until: d.until });
+      } else out.push(d);
     }
   };
 
@@ -283,6 +287,7 @@ export function referenceDecide(
     serving = next.serving?.poa;
     firstT = next.firstT;
     servingT = next.servingT;
+    candidates = next.near;
     for (let i = 0; i < outputs.length; i++) afterHandover(outputs[i]!);
   }
 
@@ -323,7 +328,7 @@ export function referenceDecide(
   const near: _Hysteresis = {
     index: _NEAR,
     margin: -o.prepareMargin,
-    leave: -o.prepareMargin - 3,
+    leave: -o.prepareLeave,
     order: [],
     lastServing: undefined,
   };
@@ -542,12 +547,17 @@ export function referenceDecide(
   const a = 2 ** (-o.k / 4);
   const b = 1 - a;
   const filtered: _MutableSample = { t: 0, poa: "", network: "", snr: 0 };
-  const sampleEvent = { kind: "sample", sample: filtered as LinkSample } as const;
+  const sampleEvent: { kind: "sample"; sample: LinkSample; previousT: number } = {
+    kind: "sample",
+    sample: filtered as LinkSample,
+    previousT: -Infinity,
+  };
   let started = false;
   let lastT = -Infinity;
 
   for (const sample of samples) {
-    _check(sample, lastT);
+    assertLinkSample(sample, lastT);
+    sampleEvent.previousT = lastT;
     lastT = sample.t;
     if (!started) {
       started = true;
@@ -559,8 +569,11 @@ export function referenceDecide(
       poa = _newPoa(sample.poa);
       poas.set(sample.poa, poa);
     }
-    const f = poa.hasFiltered ? b * poa.filtered + a * sample.snr : sample.snr;
+    const f = poa.hasFiltered && sample.t - poa.filteredT <= maxAgeMs
+      ? b * poa.filtered + a * sample.snr
+      : sample.snr;
     poa.filtered = f;
+    poa.filteredT = sample.t;
     poa.hasFiltered = true;
     filtered.t = sample.t;
     filtered.poa = sample.poa;
@@ -568,8 +581,8 @@ export function referenceDecide(
     filtered.snr = f;
 
     if (
-      serving === undefined || sample.t === firstT || sample.poa === serving ||
-      sample.t - servingT > maxAgeMs
+      serving === undefined || sample.poa === serving || candidates.has(sample.poa) ||
+      sample.t === firstT || sample.t - servingT > maxAgeMs
     ) {
       handover(sampleEvent);
     }
@@ -585,6 +598,7 @@ function _newPoa(id: string): _Poa {
     id,
     filtered: 0,
     hasFiltered: false,
+    filteredT: 0,
     heard: [_heard(id), _heard(id)],
     timers: [_timer(_NEAR_ON), _timer(_NEAR_OFF), _timer(_A3_ON)],
   };
@@ -596,26 +610,4 @@ function _heard(id: string): _Heard {
 
 function _timer(kind: _Timer["kind"]): _Timer {
   return { kind, phase: _IDLE, value: undefined, due: 0 };
-}
-
-/** decide's sample validation, with the same errors. */
-function _check(s: LinkSample, lastT: number): void {
-  if (typeof s !== "object" || s === null) {
-    throw new MetricsValidationError("sample", "Invalid sample: expected an object");
-  }
-  if (!Number.isFinite(s.t)) {
-    throw new MetricsValidationError("t", `Invalid t: expected a finite number, got ${s.t}`);
-  }
-  if (s.t < lastT) {
-    throw new MetricsValidationError("t", `Invalid t: time goes backwards: ${s.t} after ${lastT}`);
-  }
-  if (typeof s.poa !== "string" || s.poa === "") {
-    throw new MetricsValidationError("poa", "Invalid poa: expected a non-empty string");
-  }
-  if (typeof s.network !== "string" || s.network === "") {
-    throw new MetricsValidationError("network", "Invalid network: expected a non-empty string");
-  }
-  if (!Number.isFinite(s.snr)) {
-    throw new MetricsValidationError("snr", `Invalid snr: expected a finite number, got ${s.snr}`);
-  }
 }

@@ -71,11 +71,25 @@ export function simulateCommand(args: readonly string[]): Promise<number> {
     ? undefined
     : _number(flags.duration, "--duration");
   const periodMs = flags.period === undefined ? undefined : _number(flags.period, "--period");
-  const trace = simulateTrace(scenario, {
-    seed,
-    ...(durationS === undefined ? {} : { durationS }),
-    ...(periodMs === undefined ? {} : { periodMs }),
-  });
+  const period = periodMs ?? 100;
+  const duration = durationS ?? scenario.durationS;
+  if (!(period > 0)) throw new CliError(2, `Invalid --period: must be > 0, got ${period}`);
+  if (!(duration >= 0 && duration <= _MAX_DURATION_S)) {
+    throw new CliError(
+      2,
+      `Invalid --duration: expected 0 to ${_MAX_DURATION_S} s, got ${duration}`,
+    );
+  }
+  if ((duration * 1000) / period > _MAX_INSTANTS) {
+    throw new CliError(
+      2,
+      `Invalid --duration/--period: ${duration} s every ${period} ms is more than ${_MAX_INSTANTS} instants`,
+    );
+  }
+  if (!Number.isSafeInteger(seed)) {
+    throw new CliError(2, `Invalid --seed: expected an integer, got ${seed}`);
+  }
+  const trace = simulateTrace(scenario, { seed, durationS: duration, periodMs: period });
   for (const s of trace) {
     out.line(formatLinkSample(s));
     if (out.closed) break;
@@ -83,6 +97,11 @@ export function simulateCommand(args: readonly string[]): Promise<number> {
   out.flush();
   return Promise.resolve(0);
 }
+
+/** The largest trace simulate writes: a day at 10 instants per second. */
+const _MAX_INSTANTS = 864_000;
+/** The longest trace, s: the movement models plan their legs for the whole duration. */
+const _MAX_DURATION_S = 86_400;
 
 function _number(value: unknown, flag: string): number {
   const text = String(value);

@@ -15,6 +15,7 @@ const _NUMERIC_OPTIONS = [
   "leave",
   "timeToTrigger",
   "prepareMargin",
+  "prepareLeave",
   "prepareDwell",
   "releaseDwell",
   "topK",
@@ -109,7 +110,9 @@ export function parseDecideConfig(json: unknown): DecideOptions {
     out.cells = _array(root.cells, "cells").map((c, i): Cell => {
       const p = `cells[${i}]`;
       const o = _object(c, p);
+      _unknownKeys(o, ["poa", "network", "pos", "coverage", "txPower"], p);
       const pos = _object(o.pos, `${p}.pos`);
+      _unknownKeys(pos, ["x", "y"], `${p}.pos`);
       const coverage = _num(o.coverage, `${p}.coverage`);
       if (coverage <= 0) {
         throw new ConfigError(

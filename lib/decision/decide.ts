@@ -17,11 +17,12 @@ import {
   merge,
   type Observable,
   type OperatorFunction,
+  Subject,
   tap,
 } from "npm:rxjs@^7.8.2";
-import { ConfigError, MetricsValidationError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import type { Cell, CtnProfile } from "../metrics/cell.ts";
-import type { LinkSample } from "../metrics/link_sample.ts";
+import { assertLinkSample, type LinkSample } from "../metrics/link_sample.ts";
 import { hysteresis, type Qualification } from "../operators/hysteresis.ts";
 import { l3Filter } from "../operators/l3_filter.ts";
 import { leadTime } from "../operators/lead_time.ts";
@@ -72,6 +73,8 @@ export interface DecideOptions {
   readonly timeToTrigger?: number;
   /** A candidate within this many dB of serving is "near" and may be prepared, dB. Default 8. */
   readonly prepareMargin?: number;
+  /** A near candidate stops being near below serving − this, dB. Default prepareMargin + 3. */
+  readonly prepareLeave?: number;
   /** Dwell for preparation, ms. Default 256. */
   readonly prepareDwell?: number;
   /** A prepared CTN is released only after it stayed out of the prepare margin this long, ms. Default 1000. */
@@ -103,6 +106,7 @@ export interface ResolvedDecideOptions {
   readonly leave: number;
   readonly timeToTrigger: number;
   readonly prepareMargin: number;
+  readonly prepareLeave: number;
   readonly prepareDwell: number;
   readonly releaseDwell: number;
   readonly maxAgeMs: number;
@@ -149,6 +153,7 @@ export function resolveDecideOptions(
   const margin = _number(options.margin, 3, "margin", -100, 100);
   const outageSnr = _number(options.outageSnr, 5, "outageSnr", -100, 100);
   const maxAgeMs = _number(options.maxAgeMs, 1000, "maxAgeMs", 1);
+  const prepareMargin = _number(options.prepareMargin, 8, "prepareMargin", 0, 100);
   const off = options.recovery === "off";
   const r = off || options.recovery === undefined ? {} : options.recovery as RecoveryOptions;
   const retainMs = off ? 0 : _number(r.retainMs, 30000, "recovery.retainMs", 0);
@@ -167,7 +172,14 @@ export function resolveDecideOptions(
     margin,
     leave: _number(options.leave, margin - 1, "leave", -100, margin),
     timeToTrigger: _number(options.timeToTrigger, 256, "timeToTrigger", 0),
-    prepareMargin: _number(options.prepareMargin, 8, "prepareMargin", 0, 100),
+    prepareMargin,
+    prepareLeave: _number(
+      options.prepareLeave,
+      prepareMargin + 3,
+      "prepareLeave",
+      prepareMargin,
+      100,
+    ),
     prepareDwell: _number(options.prepareDwell, 256, "prepareDwell", 0),
     releaseDwell: _number(options.releaseDwell, 1000, "releaseDwell", 0),
     maxAgeMs,
@@ -230,6 +242,8 @@ export function decide(
     const clock = new SampleClock();
     let started = false;
     let lastT = -Infinity;
+    let previousT = -Infinity;
+    let candidates: ReadonlyMap<string, unknown> = new Map();
     let serving: string | undefined;
     let firstT: number | undefined;
     let servingT = -Infinity;
@@ -247,14 +261,15 @@ export function decide(
     const now = () => clock.now();
     const filtered$ = samples$.pipe(
       tap((s) => {
-        _check(s, lastT);
+        assertLinkSample(s, lastT);
+        previousT = lastT;
         lastT = s.t;
         if (!started) {
           started = true;
           clock.frame = s.t;
         } else clock.advanceTo(s.t);
       }),
-      l3Filter({ k: o.k }),
+      l3Filter({ k: o.k, resetAfterMs: o.maxAgeMs }),
     );
     /**
      * Raw qualification events plus the ones that held for `onMs`; with `offMs`
@@ -280,48 +295,56 @@ export function decide(
         return merge(raw$, on$.pipe(filter(_qualified), map(held)), off$.pipe(map(held)));
       });
     // connect: every branch subscribes before the samples start to flow.
-    const events$: Observable<HandoverEvent> = filtered$.pipe(
-      connect((shared$) =>
-        merge(
-          shared$.pipe(
-            // serving samples, the whole first instant, and anything while the
-            // serving PoA has been silent too long (the reducer then leaves it)
-            filter((s) =>
-              serving === undefined || s.t === firstT || s.poa === serving ||
-              s.t - servingT > o.maxAgeMs
+    // Penalties from the recovery stage reach the handover reducer through here.
+    const penalty$ = new Subject<HandoverEvent>();
+    const events$: Observable<HandoverEvent> = merge(
+      filtered$.pipe(
+        connect((shared$) =>
+          merge(
+            shared$.pipe(
+              // Serving samples, candidates' samples (to keep their levels current),
+              // the whole first instant, and anything while the serving PoA has been
+              // silent too long (the reducer then leaves it).
+              filter((s) =>
+                serving === undefined || s.poa === serving || candidates.has(s.poa) ||
+                s.t === firstT || s.t - servingT > o.maxAgeMs
+              ),
+              map((sample): HandoverEvent => ({ kind: "sample", sample, previousT })),
             ),
-            map((sample): HandoverEvent => ({ kind: "sample", sample })),
-          ),
-          shared$.pipe(
-            hysteresis({
-              serving: servingOf,
-              margin: -o.prepareMargin,
-              leave: -o.prepareMargin - 3,
-              maxAgeMs: o.maxAgeMs,
-            }),
-            dwell("near", "approach", o.prepareDwell, o.releaseDwell),
-          ),
-          shared$.pipe(
-            hysteresis({
-              serving: servingOf,
-              margin: o.margin,
-              leave: o.leave,
-              offset,
-              maxAgeMs: o.maxAgeMs,
-            }),
-            dwell("a3", "trigger", o.timeToTrigger, 0),
-          ),
-          shared$.pipe(
-            leadTime({
-              serving: servingOf,
-              cells: o.cells,
-              outageSnr: o.handover.outageSnr,
-              trendWindowMs: o.trendWindowMs,
-            }),
-            map((estimate): HandoverEvent => ({ kind: "lead", estimate })),
-          ),
-        )
+            shared$.pipe(
+              hysteresis({
+                serving: servingOf,
+                margin: -o.prepareMargin,
+                leave: -o.prepareLeave,
+                maxAgeMs: o.maxAgeMs,
+              }),
+              dwell("near", "approach", o.prepareDwell, o.releaseDwell),
+            ),
+            shared$.pipe(
+              hysteresis({
+                serving: servingOf,
+                margin: o.margin,
+                leave: o.leave,
+                offset,
+                maxAgeMs: o.maxAgeMs,
+              }),
+              dwell("a3", "trigger", o.timeToTrigger, 0),
+            ),
+            shared$.pipe(
+              leadTime({
+                serving: servingOf,
+                cells: o.cells,
+                outageSnr: o.handover.outageSnr,
+                trendWindowMs: o.trendWindowMs,
+              }),
+              map((estimate): HandoverEvent => ({ kind: "lead", estimate })),
+            ),
+          )
+        ),
+        // the feedback ends with the samples
+        tap({ complete: () => penalty$.complete() }),
       ),
+      penalty$,
     );
     const handover$ = events$.pipe(
       runReducer(
@@ -331,6 +354,7 @@ export function decide(
           serving = state.serving?.poa;
           firstT = state.firstT;
           servingT = state.servingT;
+          candidates = state.near;
         },
       ),
     );
@@ -343,7 +367,7 @@ export function decide(
           h$.pipe(
             filter((d) => d.kind === "switch" || d.kind === "attach"),
             map((d) => ({ t: d.t, poa: d.poa })),
-            pingPong({ window: o.recovery.returnPenaltyMs || 5000 }),
+            pingPong({ window: o.recovery.returnPenaltyMs }),
             map((pingPong): RecoveryEvent => ({ kind: "pingpong", pingPong })),
           ),
         )
@@ -355,6 +379,7 @@ export function decide(
       filter((d: RecoveryOutput): d is Decision => {
         if (d.kind !== "penalty") return true;
         penalties.set(d.poa, { db: d.db, until: d.until });
+        penalty$.next({ kind: "penalty", t: d.t, poa: d.poa, db: d.db, until: d.until });
         return false;
       }),
     );
@@ -371,43 +396,4 @@ function _qualified(q: Qualification): boolean {
 
 function _notQualified(q: Qualification): boolean {
   return !q.qualified;
-}
-
-function _check(s: LinkSample, lastT: number): void {
-  if (typeof s !== "object" || s === null) {
-    throw new MetricsValidationError(
-      "sample",
-      "Invalid sample: expected an object",
-    );
-  }
-  if (!Number.isFinite(s.t)) {
-    throw new MetricsValidationError(
-      "t",
-      `Invalid t: expected a finite number, got ${s.t}`,
-    );
-  }
-  if (s.t < lastT) {
-    throw new MetricsValidationError(
-      "t",
-      `Invalid t: time goes backwards: ${s.t} after ${lastT}`,
-    );
-  }
-  if (typeof s.poa !== "string" || s.poa === "") {
-    throw new MetricsValidationError(
-      "poa",
-      "Invalid poa: expected a non-empty string",
-    );
-  }
-  if (typeof s.network !== "string" || s.network === "") {
-    throw new MetricsValidationError(
-      "network",
-      "Invalid network: expected a non-empty string",
-    );
-  }
-  if (!Number.isFinite(s.snr)) {
-    throw new MetricsValidationError(
-      "snr",
-      `Invalid snr: expected a finite number, got ${s.snr}`,
-    );
-  }
 }

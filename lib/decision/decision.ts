@@ -26,7 +26,8 @@ export interface Budget {
   readonly phases: readonly Phase[];
 }
 
-interface _Base {
+/** Fields every decision has. */
+export interface DecisionBase {
   /** Time of the decision, ms (the sample clock). */
   readonly t: number;
   /** Why, in words, with the numbers that drove it. */
@@ -34,7 +35,7 @@ interface _Base {
 }
 
 /** Pre-authenticate with these CTNs (step 1; several in parallel, section 7.2). */
-export interface PrepareDecision extends _Base {
+export interface PrepareDecision extends DecisionBase {
   readonly kind: "prepare";
   /** The CTNs (network ids) to pre-authenticate with, best first. */
   readonly ctns: readonly string[];
@@ -45,7 +46,7 @@ export interface PrepareDecision extends _Base {
 }
 
 /** Obtain the nCoA and build the tunnel for the likeliest CTN (step 2). */
-export interface PreconfigureDecision extends _Base {
+export interface PreconfigureDecision extends DecisionBase {
   readonly kind: "preconfigure";
   /** The CTN. */
   readonly ctn: string;
@@ -56,7 +57,7 @@ export interface PreconfigureDecision extends _Base {
 }
 
 /** Send the proactive binding update through the tunnel (step 3). */
-export interface CommitDecision extends _Base {
+export interface CommitDecision extends DecisionBase {
   readonly kind: "commit";
   /** The CTN. */
   readonly ctn: string;
@@ -67,7 +68,7 @@ export interface CommitDecision extends _Base {
 }
 
 /** Switch the link to `poa` (step 5; steps 4 and 6 follow from it). */
-export interface SwitchDecision extends _Base {
+export interface SwitchDecision extends DecisionBase {
   readonly kind: "switch";
   /** The network switched to. */
   readonly ctn: string;
@@ -84,18 +85,24 @@ export interface SwitchDecision extends _Base {
 }
 
 /** Drop a CTN's active resources; its context is kept for `retainMs` (section C.1, C.2). */
-export interface ReleaseDecision extends _Base {
+export interface ReleaseDecision extends DecisionBase {
   readonly kind: "release";
   /** The CTN (or the network just left). */
   readonly ctn: string;
   /** The serving PoA at the time. */
   readonly poa: string;
-  /** How long the context (SA, nCoA, tunnel ids) is retained, ms; 0 = drop now. */
+  /**
+   * The phases released: all the CTN had (`preauth` among them: the whole context),
+   * or only `preconfigure` (address and tunnel dropped, the MPA-SA kept) when a
+   * likelier CTN takes the pre-configuration slot.
+   */
+  readonly phases: readonly Phase[];
+  /** How long the released context (SA, nCoA, tunnel ids) is retained, ms; 0 = drop now. */
   readonly retainMs: number;
 }
 
 /** Undo a commit: the candidate fell back before the switch. */
-export interface AbortDecision extends _Base {
+export interface AbortDecision extends DecisionBase {
   readonly kind: "abort";
   /** The CTN whose binding is rolled back. */
   readonly ctn: string;
@@ -104,7 +111,7 @@ export interface AbortDecision extends _Base {
 }
 
 /** Reuse a retained context instead of preparing again (section C.1, C.2). */
-export interface RestoreDecision extends _Base {
+export interface RestoreDecision extends DecisionBase {
   readonly kind: "restore";
   /** The CTN whose context is restored. */
   readonly ctn: string;
@@ -113,7 +120,7 @@ export interface RestoreDecision extends _Base {
 }
 
 /** Ask for data to be bicast to these networks for a bounded time (section C.1). */
-export interface BicastDecision extends _Base {
+export interface BicastDecision extends DecisionBase {
   readonly kind: "bicast";
   /** The networks to bicast to. */
   readonly ctns: readonly string[];

@@ -1,12 +1,12 @@
 /**
  * The handover reducer: a pure `(state, event) => [state, outputs]` that turns the
  * operators' events (candidate near / approaching / better than the serving PoA,
- * lead time, serving samples) into the MPA decisions of RFC 6252 section 6.3:
- * `prepare` (step 1, top-k CTNs in parallel, section 7.2), `preconfigure` (step 2,
- * the likeliest CTN), `commit` (step 3, the proactive binding update), `switch`
- * (step 5), `release` and `abort`. Which phases a CTN gets is the planner's call
- * (section C.6). The `recovery` stage downstream turns some of these into
- * `restore` and adds `bicast` (section C.1).
+ * lead time, samples of the serving PoA and of candidates) into the MPA decisions of
+ * RFC 6252 section 6.3: `prepare` (step 1, top-k CTNs in parallel, section 7.2),
+ * `preconfigure` (step 2, the likeliest CTN), `commit` (step 3, the proactive binding
+ * update), `switch` (step 5), `release` and `abort`. Which phases a CTN gets is the
+ * planner's call (section C.6). The `recovery` stage downstream turns some of these
+ * into `restore` and adds `bicast` (section C.1).
  *
  * @module
  */
@@ -14,39 +14,58 @@ import type { LinkSample } from "../metrics/link_sample.ts";
 import type { CtnProfile } from "../metrics/cell.ts";
 import type { Qualification } from "../operators/hysteresis.ts";
 import type { LeadEstimate } from "../operators/lead_time.ts";
-import type { Budget, Decision, Phase } from "./decision.ts";
+import type { Budget, Decision, Phase, ReleaseDecision } from "./decision.ts";
 import { describeBudget, isUrgent, planBudget } from "./planner.ts";
 
 /** What the handover reducer consumes. */
 export type HandoverEvent =
-  /** A filtered sample of the serving PoA (or of any PoA during the first instant). */
-  | { readonly kind: "sample"; readonly sample: LinkSample }
+  /**
+   * A filtered sample: of the serving PoA, of a candidate (to keep its level
+   * current), of any PoA in the first instant, or of any PoA while the serving one
+   * is silent. `previousT` is the time of the previous sample in the stream.
+   */
+  | { readonly kind: "sample"; readonly sample: LinkSample; readonly previousT: number }
   /** A candidate entered / left the "near" condition (within the prepare margin), no dwell. */
   | { readonly kind: "near"; readonly q: Qualification }
-  /** The near condition held for the prepare dwell (or ended after having held). */
+  /** The near condition held for the prepare dwell (or stayed off for the release dwell). */
   | { readonly kind: "approach"; readonly t: number; readonly q: Qualification }
   /** A candidate entered / left the A3 condition (better by the margin), no dwell. */
   | { readonly kind: "a3"; readonly q: Qualification }
   /** The A3 condition held for the time-to-trigger (or ended after having held). */
   | { readonly kind: "trigger"; readonly t: number; readonly q: Qualification }
   /** A new lead-time estimate for the serving link. */
-  | { readonly kind: "lead"; readonly estimate: LeadEstimate };
+  | { readonly kind: "lead"; readonly estimate: LeadEstimate }
+  /** A penalty from the recovery stage: `db` off `poa` until `until` (Infinity = barred). */
+  | {
+    readonly kind: "penalty";
+    readonly t: number;
+    readonly poa: string;
+    readonly db: number;
+    readonly until: number;
+  };
 
 /** The first attachment, found at the end of the first measurement instant. */
 export interface AttachOutput {
+  /** Discriminant. */
   readonly kind: "attach";
+  /** Time of the first instant, ms. */
   readonly t: number;
+  /** The PoA attached to. */
   readonly poa: string;
+  /** Its network. */
   readonly network: string;
 }
 
 /** What the handover reducer emits: decisions, plus the internal first attachment. */
 export type HandoverOutput = Decision | AttachOutput;
 
-/** A PoA with its network and last known SNR. */
+/** A PoA with its network and last known (filtered) SNR. */
 export interface Candidate {
+  /** The PoA. */
   readonly poa: string;
+  /** Its network. */
   readonly network: string;
+  /** Its latest filtered SNR, dB. */
   readonly snr: number;
 }
 
@@ -68,6 +87,14 @@ export interface HandoverConfig {
   readonly maxAgeMs: number;
 }
 
+/** A penalty on a PoA (from the recovery stage). */
+export interface Penalty {
+  /** dB subtracted from the PoA's level; Infinity = barred. */
+  readonly db: number;
+  /** When it ends, ms. */
+  readonly until: number;
+}
+
 /** The handover reducer's state. */
 export interface HandoverState {
   /** Time of the first sample. */
@@ -84,7 +111,7 @@ export interface HandoverState {
   readonly near: ReadonlyMap<string, Candidate>;
   /** Candidates within the prepare margin for the prepare dwell, by PoA. */
   readonly approach: ReadonlyMap<string, Candidate>;
-  /** Candidates better than serving by the A3 margin, by PoA (no dwell). */
+  /** Candidates better than serving by the A3 margin (penalties included), by PoA. */
   readonly a3: ReadonlyMap<string, Candidate>;
   /** CTNs asked to pre-authenticate, by network, with their budget when asked. */
   readonly prepared: ReadonlyMap<string, Budget>;
@@ -92,6 +119,8 @@ export interface HandoverState {
   readonly preconfigured: readonly string[];
   /** The CTN whose binding update was sent, and the PoA expected. */
   readonly committed: Candidate | undefined;
+  /** Penalties in force, by PoA. */
+  readonly penalties: ReadonlyMap<string, Penalty>;
 }
 
 /** The state before any sample. */
@@ -107,9 +136,12 @@ export const INITIAL_HANDOVER_STATE: HandoverState = {
   prepared: new Map(),
   preconfigured: [],
   committed: undefined,
+  penalties: new Map(),
 };
 
 const _NONE: readonly HandoverOutput[] = [];
+const _ALL_PHASES: readonly Phase[] = ["preauth", "preconfigure", "bind"];
+const _PRECONFIGURE: readonly Phase[] = ["preconfigure"];
 
 /**
  * Advances the handover state by one event.
@@ -123,7 +155,8 @@ const _NONE: readonly HandoverOutput[] = [];
  * ```ts
  * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
  * const config = { topK: 2, maxPreconfigured: 1, outageSnr: 5, safety: 2, retainMs: 30000, profiles: new Map(), maxAgeMs: 1000 };
- * let [s] = handoverReducer(INITIAL_HANDOVER_STATE, { kind: "sample", sample: { t: 0, poa: "a1", network: "A", snr: 20 } }, config);
+ * const sample = { t: 0, poa: "a1", network: "A", snr: 20 };
+ * const [s] = handoverReducer(INITIAL_HANDOVER_STATE, { kind: "sample", sample, previousT: -Infinity }, config);
  * const q = { t: 100, poa: "b1", network: "B", qualified: true, snr: 14, servingSnr: 20, serving: "a1" };
  * const [, out] = handoverReducer(s, { kind: "approach", t: 356, q }, config);
  * assertEquals(out.map((d) => d.kind), ["prepare", "preconfigure"]);
@@ -136,11 +169,15 @@ export function handoverReducer(
 ): readonly [HandoverState, readonly HandoverOutput[]] {
   switch (event.kind) {
     case "sample":
-      return _onSample(state, event.sample, config);
+      return _onSample(state, event.sample, event.previousT, config);
+    case "penalty": {
+      const penalties = new Map<string, Penalty>();
+      for (const [poa, p] of state.penalties) if (p.until > event.t) penalties.set(poa, p);
+      penalties.set(event.poa, { db: event.db, until: event.until });
+      return [{ ...state, penalties }, _NONE];
+    }
     case "lead": {
-      if (
-        state.serving === undefined || event.estimate.poa !== state.serving.poa
-      ) {
+      if (state.serving === undefined || event.estimate.poa !== state.serving.poa) {
         return [state, _NONE];
       }
       const next = { ...state, leadSeconds: event.estimate.seconds };
@@ -148,56 +185,51 @@ export function handoverReducer(
     }
     case "near": {
       if (!_current(state, event.q)) return [state, _NONE];
-      const near = _withCandidate(state.near, event.q);
-      return _reconsider({ ...state, near }, event.q.t, config, "near");
+      const next = { ...state, near: _withCandidate(state.near, event.q) };
+      if (!event.q.qualified && next.committed?.poa === event.q.poa) {
+        return _abort(
+          next,
+          event.q.t,
+          `${event.q.poa} fell out of reach (${_db(event.q.snr)} dB against serving ${
+            _db(event.q.servingSnr)
+          } dB) before the switch`,
+        );
+      }
+      return _reconsider(next, event.q.t, config, "near");
     }
     case "approach": {
       if (!_current(state, event.q)) return [state, _NONE];
-      const approach = _withCandidate(state.approach, event.q);
-      const next = { ...state, approach };
-      if (!event.q.qualified) {
-        return _onApproachEnded(next, event.t, event.q, config);
-      }
+      const next = { ...state, approach: _withCandidate(state.approach, event.q) };
+      if (!event.q.qualified) return _onApproachEnded(next, event.t, event.q, config);
       return _reconsider(next, event.t, config, "approach");
     }
     case "a3": {
       if (!_current(state, event.q)) return [state, _NONE];
-      const a3 = _withCandidate(state.a3, event.q);
-      const next = { ...state, a3 };
+      const next = { ...state, a3: _withCandidate(state.a3, event.q) };
       if (!event.q.qualified) {
-        if (next.committed?.poa === event.q.poa) {
-          const c = next.committed;
-          return [{ ...next, committed: undefined }, [{
-            kind: "abort",
-            t: event.q.t,
-            ctn: c.network,
-            poa: c.poa,
-            reason: `${c.poa} fell back to ${_db(event.q.snr)} dB against serving ${
-              _db(event.q.servingSnr)
-            } dB before the switch: binding rolled back`,
-          }]];
-        }
-        return [next, _NONE];
+        if (next.committed?.poa !== event.q.poa) return [next, _NONE];
+        return _abort(
+          next,
+          event.q.t,
+          `${event.q.poa} fell back to ${_db(event.q.snr)} dB against serving ${
+            _db(event.q.servingSnr)
+          } dB before the switch`,
+        );
       }
       return _reconsider(next, event.q.t, config, "a3");
     }
     case "trigger": {
-      if (!event.q.qualified || !_current(state, event.q)) {
-        return [state, _NONE];
-      }
-      const cand = {
-        poa: event.q.poa,
-        network: event.q.network,
-        snr: event.q.snr,
-      };
+      if (!event.q.qualified || !_current(state, event.q)) return [state, _NONE];
+      const cand = state.a3.get(event.q.poa) ??
+        { poa: event.q.poa, network: event.q.network, snr: event.q.snr };
       return _switch(
         state,
         event.t,
         cand,
         config,
-        `${cand.poa} beat serving ${event.q.serving} (${_db(event.q.snr)} vs ${
-          _db(event.q.servingSnr)
-        } dB) for the time-to-trigger`,
+        `${cand.poa} beat serving ${event.q.serving} by the A3 margin for the time-to-trigger (${
+          _db(cand.snr)
+        } vs ${_db(state.serving?.snr ?? event.q.servingSnr)} dB)`,
       );
     }
   }
@@ -213,15 +245,30 @@ function _withCandidate(
   q: Qualification,
 ): ReadonlyMap<string, Candidate> {
   const next = new Map(map);
-  if (q.qualified) {
-    next.set(q.poa, { poa: q.poa, network: q.network, snr: q.snr });
-  } else next.delete(q.poa);
+  if (q.qualified) next.set(q.poa, { poa: q.poa, network: q.network, snr: q.snr });
+  else next.delete(q.poa);
   return next;
+}
+
+/** `map` with the level of `s.poa` updated, or `map` itself when it does not hold it. */
+function _withLevel(
+  map: ReadonlyMap<string, Candidate>,
+  s: LinkSample,
+): ReadonlyMap<string, Candidate> {
+  const c = map.get(s.poa);
+  if (c === undefined || c.snr === s.snr) return map;
+  return new Map(map).set(s.poa, { poa: c.poa, network: c.network, snr: s.snr });
+}
+
+function _barred(state: HandoverState, poa: string, t: number): boolean {
+  const p = state.penalties.get(poa);
+  return p !== undefined && p.db === Infinity && p.until > t;
 }
 
 function _onSample(
   state: HandoverState,
   s: LinkSample,
+  previousT: number,
   config: HandoverConfig,
 ): readonly [HandoverState, readonly HandoverOutput[]] {
   const serving = state.serving;
@@ -237,27 +284,40 @@ function _onSample(
         : [state, _NONE];
     }
     next = { ...state, attached: true };
-    out = [{
-      kind: "attach",
-      t: state.firstT ?? s.t,
-      poa: serving.poa,
-      network: serving.network,
-    }];
+    out = [{ kind: "attach", t: state.firstT ?? s.t, poa: serving.poa, network: serving.network }];
   }
   if (s.poa !== serving.poa) {
-    const silent = s.t - next.servingT;
-    if (silent <= config.maxAgeMs) return [next, out];
-    // The serving PoA vanished: take the best PoA heard rather than wait.
-    let best = _cand(s);
-    for (const c of next.near.values()) if (c.snr > best.snr) best = c;
+    next = {
+      ...next,
+      near: _withLevel(next.near, s),
+      approach: _withLevel(next.approach, s),
+      a3: _withLevel(next.a3, s),
+    };
+    // Judge silence only at the first sample of an instant, over the whole previous
+    // instant, so that a serving sample later in this instant is not missed.
+    const silent = previousT - next.servingT;
+    if (!(s.t > previousT && silent > config.maxAgeMs)) return [next, out];
+    // The serving PoA vanished: take the best PoA heard rather than wait, a barred
+    // one only when nothing else is heard.
+    let best: Candidate | undefined;
+    let fallback = _cand(s);
+    const consider = (c: Candidate) => {
+      if (_barred(next, c.poa, s.t)) {
+        if (c.snr > fallback.snr) fallback = c;
+      } else if (best === undefined || c.snr > best.snr) best = c;
+    };
+    consider(_cand(s));
+    for (const c of next.near.values()) consider(c);
+    for (const c of next.a3.values()) consider(c);
+    const chosen: Candidate = best ?? fallback;
     const [after, switched] = _switch(
       next,
       s.t,
-      best,
+      chosen,
       config,
-      `serving ${serving.poa} not heard for ${silent} ms; ${best.poa} is the best PoA heard (${
-        _db(best.snr)
-      } dB)`,
+      `serving ${serving.poa} not heard for ${silent} ms; ${chosen.poa} is the best PoA heard (${
+        _db(chosen.snr)
+      } dB)${best === undefined ? ", though held down: nothing else is heard" : ""}`,
     );
     return [after, [...out, ...switched]];
   }
@@ -265,12 +325,9 @@ function _onSample(
   if (s.snr >= config.outageSnr) return [next, out];
   // Serving link lost: do not wait for the time-to-trigger if a candidate already
   // beats the serving PoA by the A3 margin (penalties included, so a PoA held down
-  // after a ping-pong does not qualify). Only the A3 set's membership is current;
-  // the SNRs stored with it date from when each candidate entered.
+  // after a ping-pong does not qualify).
   let best: Candidate | undefined;
-  for (const c of next.a3.values()) {
-    if (best === undefined || c.snr > best.snr) best = c;
-  }
+  for (const c of next.a3.values()) if (best === undefined || c.snr > best.snr) best = c;
   if (best === undefined) return [next, out];
   const [after, switched] = _switch(
     next,
@@ -279,7 +336,7 @@ function _onSample(
     config,
     `serving ${serving.poa} at ${_db(s.snr)} dB is below the outage threshold ${
       _db(config.outageSnr)
-    } dB and ${best.poa} beats it by the A3 margin: no time-to-trigger`,
+    } dB and ${best.poa} (${_db(best.snr)} dB) beats it by the A3 margin: no time-to-trigger`,
   );
   return [after, [...out, ...switched]];
 }
@@ -289,10 +346,7 @@ function _cand(s: LinkSample): Candidate {
 }
 
 /** The best candidate of each network in `map`, ranked by SNR (ties by network id). */
-function _ranked(
-  map: ReadonlyMap<string, Candidate>,
-  exclude: string,
-): Candidate[] {
+function _ranked(map: ReadonlyMap<string, Candidate>, exclude: string): Candidate[] {
   const best = new Map<string, Candidate>();
   for (const c of map.values()) {
     if (c.network === exclude) continue;
@@ -300,17 +354,31 @@ function _ranked(
     if (b === undefined || c.snr > b.snr) best.set(c.network, c);
   }
   return [...best.values()].sort((a, b) =>
-    b.snr - a.snr ||
-    (a.network < b.network ? -1 : a.network > b.network ? 1 : 0)
+    b.snr - a.snr || (a.network < b.network ? -1 : a.network > b.network ? 1 : 0)
   );
 }
 
-function _budget(
-  state: HandoverState,
-  network: string,
-  config: HandoverConfig,
-): Budget {
+/** The best level heard of a network's candidates (near set), or -Infinity. */
+function _levelOf(state: HandoverState, network: string): number {
+  let best = -Infinity;
+  for (const c of state.near.values()) if (c.network === network && c.snr > best) best = c.snr;
+  for (const c of state.approach.values()) {
+    if (c.network === network && c.snr > best) best = c.snr;
+  }
+  return best;
+}
+
+function _budget(state: HandoverState, network: string, config: HandoverConfig): Budget {
   return planBudget(config.profiles.get(network), state.leadSeconds);
+}
+
+/** The phases a CTN holds in `state`. */
+function _held(state: HandoverState, network: string): readonly Phase[] {
+  if (!state.prepared.has(network)) return [];
+  const phases: Phase[] = ["preauth"];
+  if (state.preconfigured.includes(network)) phases.push("preconfigure");
+  if (state.committed?.network === network) phases.push("bind");
+  return phases;
 }
 
 /**
@@ -327,15 +395,16 @@ function _reconsider(
   if (serving === undefined) return [state, _NONE];
   const out: HandoverOutput[] = [];
   // 1. Pre-authentication (step 1): the top-k networks that approached for the
-  //    dwell, or that are merely near when the lead time leaves no room for a dwell.
-  const pool = new Map(state.approach);
+  //    dwell, or that are merely near when the lead time leaves no room for a dwell,
+  //    and for which at least pre-authentication fits in the lead time (C.6).
+  const pool = new Map<string, Candidate>();
+  for (const [poa, c] of state.approach) {
+    if (_budget(state, c.network, config).phases.length > 0) pool.set(poa, c);
+  }
   for (const [poa, c] of state.near) {
-    if (
-      !pool.has(poa) &&
-      isUrgent(_budget(state, c.network, config), config.safety)
-    ) {
-      pool.set(poa, c);
-    }
+    if (pool.has(poa)) continue;
+    const b = _budget(state, c.network, config);
+    if (b.phases.length > 0 && isUrgent(b, config.safety)) pool.set(poa, c);
   }
   const ranked = _ranked(pool, serving.network);
   const wanted = ranked.slice(0, config.topK);
@@ -347,21 +416,16 @@ function _reconsider(
     const next = new Map(prepared);
     // Make room: evict prepared CTNs that are no longer wanted, weakest first.
     const wantedNets = new Set(wanted.map((c) => c.network));
-    const evictable = [...next.keys()].filter((n) =>
-      !wantedNets.has(n) && state.committed?.network !== n
-    );
+    const evictable = [...next.keys()]
+      .filter((n) => !wantedNets.has(n) && state.committed?.network !== n)
+      .sort((a, b) => _levelOf(state, b) - _levelOf(state, a));
     while (next.size + added.length > config.topK && evictable.length > 0) {
       const n = evictable.pop()!;
+      const held = _held(state, n);
       next.delete(n);
       preconfigured = preconfigured.filter((p) => p !== n);
       out.push(
-        _release(
-          t,
-          n,
-          serving.poa,
-          config,
-          `${n} dropped out of the top ${config.topK}`,
-        ),
+        _release(t, n, serving.poa, held, config, `${n} dropped out of the top ${config.topK}`),
       );
     }
     const fit = added.slice(0, Math.max(0, config.topK - next.size));
@@ -387,9 +451,7 @@ function _reconsider(
         poa: serving.poa,
         budgets,
         reason: `${
-          fit.map((c) => `${c.network} via ${c.poa} (${_db(c.snr)} dB)`).join(
-            ", ",
-          )
+          fit.map((c) => `${c.network} via ${c.poa} (${_db(c.snr)} dB)`).join(", ")
         } ${why}; ${describeBudget(budgets[first.network]!)}`,
       });
     }
@@ -401,25 +463,21 @@ function _reconsider(
     const b = _budget(state, c.network, config);
     if (!b.phases.includes("preconfigure")) continue;
     if (preconfigured.length >= config.maxPreconfigured) {
-      // Only a better-ranked CTN displaces a pre-configured one.
+      // Only a better-ranked CTN displaces a pre-configured one; the displaced CTN
+      // keeps its pre-authentication and gives up its address and tunnel.
       const rankOf = (n: string) => ranked.findIndex((r) => r.network === n);
       const worst = preconfigured.filter((n) => state.committed?.network !== n)
         .sort((a, b2) => _rankKey(rankOf(b2)) - _rankKey(rankOf(a)))[0];
-      if (
-        worst === undefined ||
-        _rankKey(rankOf(worst)) <= _rankKey(rankOf(c.network))
-      ) break;
+      if (worst === undefined || _rankKey(rankOf(worst)) <= _rankKey(rankOf(c.network))) break;
       preconfigured = preconfigured.filter((n) => n !== worst);
-      const p = new Map(prepared);
-      p.delete(worst);
-      prepared = p;
       out.push(
         _release(
           t,
           worst,
           serving.poa,
+          _PRECONFIGURE,
           config,
-          `${c.network} is now likelier than ${worst}`,
+          `${c.network} is now likelier than ${worst}: its pre-configuration slot moves`,
         ),
       );
     }
@@ -477,15 +535,26 @@ function _commitCandidate(
     if (!b.phases.includes("bind")) return;
     const urgent = isUrgent(b, config.safety);
     if (urgentOnly && !urgent) return;
-    if (chosen === undefined || c.snr > chosen[0].snr) {
-      chosen = [c, b, urgentOnly];
-    }
+    if (chosen === undefined || c.snr > chosen[0].snr) chosen = [c, b, urgentOnly];
   };
   for (const c of state.a3.values()) consider(c, false);
-  if (chosen === undefined) {
-    for (const c of state.near.values()) consider(c, true);
-  }
+  if (chosen === undefined) { for (const c of state.near.values()) consider(c, true); }
   return chosen;
+}
+
+function _abort(
+  state: HandoverState,
+  t: number,
+  reason: string,
+): readonly [HandoverState, readonly HandoverOutput[]] {
+  const c = state.committed!;
+  return [{ ...state, committed: undefined }, [{
+    kind: "abort",
+    t,
+    ctn: c.network,
+    poa: c.poa,
+    reason: `${reason}: binding rolled back`,
+  }]];
 }
 
 function _onApproachEnded(
@@ -495,12 +564,9 @@ function _onApproachEnded(
   config: HandoverConfig,
 ): readonly [HandoverState, readonly HandoverOutput[]] {
   const network = q.network;
-  if (!state.prepared.has(network) || state.committed?.network === network) {
-    return [state, _NONE];
-  }
-  for (const c of state.approach.values()) {
-    if (c.network === network) return [state, _NONE];
-  }
+  if (!state.prepared.has(network) || state.committed?.network === network) return [state, _NONE];
+  for (const c of state.approach.values()) if (c.network === network) return [state, _NONE];
+  const held = _held(state, network);
   const prepared = new Map(state.prepared);
   prepared.delete(network);
   const preconfigured = state.preconfigured.filter((n) => n !== network);
@@ -509,8 +575,11 @@ function _onApproachEnded(
       t,
       network,
       q.serving,
+      held,
       config,
-      `${network} no longer within the prepare margin (${q.poa} at ${_db(q.snr)} dB)`,
+      `${network} stayed out of the prepare margin for the release dwell (${q.poa} at ${
+        _db(q.snr)
+      } dB)`,
     ),
   ]];
 }
@@ -519,10 +588,11 @@ function _release(
   t: number,
   ctn: string,
   poa: string,
+  phases: readonly Phase[],
   config: HandoverConfig,
   reason: string,
-): HandoverOutput {
-  return { kind: "release", t, ctn, poa, retainMs: config.retainMs, reason };
+): ReleaseDecision {
+  return { kind: "release", t, ctn, poa, phases, retainMs: config.retainMs, reason };
 }
 
 function _switch(
@@ -534,23 +604,16 @@ function _switch(
 ): readonly [HandoverState, readonly HandoverOutput[]] {
   const serving = state.serving!;
   const inter = cand.network !== serving.network;
-  const phases: Phase[] = [];
-  if (inter) {
-    if (state.prepared.has(cand.network)) phases.push("preauth");
-    if (state.preconfigured.includes(cand.network)) phases.push("preconfigure");
-    if (state.committed?.network === cand.network) phases.push("bind");
-  }
+  const phases = inter ? _held(state, cand.network) : [];
   const reactive = inter && phases.length === 0;
   const out: HandoverOutput[] = [];
-  if (
-    state.committed !== undefined && state.committed.network !== cand.network
-  ) {
+  if (state.committed !== undefined && state.committed.network !== cand.network) {
     out.push({
       kind: "abort",
       t,
       ctn: state.committed.network,
       poa: state.committed.poa,
-      reason: `switching to ${cand.poa} of ${cand.network} instead`,
+      reason: `switching to ${cand.poa} of ${cand.network} instead: binding rolled back`,
     });
   }
   out.push({
@@ -572,11 +635,13 @@ function _switch(
   });
   for (const n of state.prepared.keys()) {
     if (n !== cand.network) {
+      const held = _held(state, n).filter((p) => p !== "bind");
       out.push(
         _release(
           t,
           n,
           cand.poa,
+          held,
           config,
           `prepared but not used: switched to ${cand.network}`,
         ),
@@ -585,13 +650,7 @@ function _switch(
   }
   if (inter) {
     out.push(
-      _release(
-        t,
-        serving.network,
-        cand.poa,
-        config,
-        `left for ${cand.network}`,
-      ),
+      _release(t, serving.network, cand.poa, _ALL_PHASES, config, `left for ${cand.network}`),
     );
   }
   return [{

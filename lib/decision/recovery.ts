@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Decision } from "./decision.ts";
+import type { Decision, Phase } from "./decision.ts";
 import type { HandoverOutput } from "./handover.ts";
 import type { PingPong } from "../operators/ping_pong.ts";
 
@@ -48,13 +48,15 @@ export type RecoveryOutput = Decision | PenaltyOutput;
 export interface Retained {
   /** When it expires, ms. */
   readonly until: number;
+  /** The phases the context covers (the MPA-SA, and the address and tunnel if any). */
+  readonly phases: readonly Phase[];
 }
 
 /** The recovery reducer's state. */
 export interface RecoveryState {
   /** Retained contexts by network. */
   readonly retained: ReadonlyMap<string, Retained>;
-  /** The network of each PoA seen attached. */
+  /** The network of the PoAs attached most recently (at most 8). */
   readonly networkOf: ReadonlyMap<string, string>;
 }
 
@@ -78,7 +80,7 @@ const _NONE: readonly RecoveryOutput[] = [];
  * ```ts
  * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
  * const config = { retainMs: 30000, returnPenaltyDb: 3, returnPenaltyMs: 5000, holdDownMs: 10000, bicastMs: 2000 };
- * const release = { kind: "release", t: 0, ctn: "B", poa: "a1", retainMs: 30000, reason: "" } as const;
+ * const release = { kind: "release", t: 0, ctn: "B", poa: "a1", phases: ["preauth"], retainMs: 30000, reason: "" } as const;
  * const [s] = recoveryReducer(INITIAL_RECOVERY_STATE, { kind: "decision", decision: release }, config);
  * const prepare = { kind: "prepare", t: 1000, ctns: ["B"], poa: "a1", budgets: {}, reason: "" } as const;
  * const [, out] = recoveryReducer(s, { kind: "decision", decision: prepare }, config);
@@ -96,8 +98,7 @@ export function recoveryReducer(
   const d = event.decision;
   switch (d.kind) {
     case "attach": {
-      const networkOf = new Map(state.networkOf).set(d.poa, d.network);
-      return [{ ...state, networkOf }, _NONE];
+      return [{ ...state, networkOf: _remember(state.networkOf, d.poa, d.network) }, _NONE];
     }
     case "prepare": {
       const retained = _live(state.retained, d.t);
@@ -131,15 +132,21 @@ export function recoveryReducer(
     }
     case "release": {
       if (config.retainMs <= 0) return [state, [{ ...d, retainMs: 0 }]];
+      // Only a release of the whole context (pre-authentication included) is
+      // retained; giving up a pre-configuration slot leaves the MPA-SA in use.
+      if (!d.phases.includes("preauth")) return [state, [{ ...d, retainMs: 0 }]];
       const retained = new Map(_live(state.retained, d.t)).set(d.ctn, {
         until: d.t + config.retainMs,
+        phases: d.phases.filter((p) => p !== "bind"),
       });
       return [{ ...state, retained }, [{ ...d, retainMs: config.retainMs }]];
     }
     case "switch": {
       const out: RecoveryOutput[] = [];
       let retained = _live(state.retained, d.t);
-      if (d.ctn !== d.fromNetwork && retained.has(d.ctn)) {
+      let decision = d;
+      const context = d.ctn !== d.fromNetwork ? retained.get(d.ctn) : undefined;
+      if (context !== undefined) {
         const r = new Map(retained);
         r.delete(d.ctn);
         retained = r;
@@ -148,10 +155,23 @@ export function recoveryReducer(
           t: d.t,
           ctn: d.ctn,
           poa: d.poa,
-          reason: `switching back to ${d.ctn} within the retention TTL: its context is restored`,
+          reason: `switching back to ${d.ctn} within the retention TTL: its context (${
+            context.phases.join("+")
+          }) is restored`,
         });
+        if (d.reactive) {
+          decision = {
+            ...d,
+            prepared: context.phases,
+            reactive: false,
+            reason: d.reason.replace(
+              "nothing prepared: reactive handover",
+              `context restored: ${context.phases.join("+")}`,
+            ),
+          };
+        }
       }
-      out.push(d);
+      out.push(decision);
       if (config.returnPenaltyDb > 0 && config.returnPenaltyMs > 0) {
         out.push({
           kind: "penalty",
@@ -161,9 +181,10 @@ export function recoveryReducer(
           until: d.t + config.returnPenaltyMs,
         });
       }
-      const networkOf = new Map(state.networkOf).set(d.poa, d.ctn).set(
-        d.from,
-        d.fromNetwork,
+      const networkOf = _remember(
+        _remember(state.networkOf, d.from, d.fromNetwork),
+        d.poa,
+        d.ctn,
       );
       return [{ retained, networkOf }, out];
     }
@@ -171,6 +192,21 @@ export function recoveryReducer(
       return [state, [d]];
   }
 }
+
+/** Records a PoA's network, keeping only the most recent few (a ping-pong needs two). */
+function _remember(
+  networkOf: ReadonlyMap<string, string>,
+  poa: string,
+  network: string,
+): ReadonlyMap<string, string> {
+  const next = new Map(networkOf);
+  next.delete(poa);
+  next.set(poa, network);
+  if (next.size > _REMEMBERED) next.delete(next.keys().next().value!);
+  return next;
+}
+
+const _REMEMBERED = 8;
 
 function _live(
   retained: ReadonlyMap<string, Retained>,

@@ -11,6 +11,11 @@ import type { LinkSample } from "../metrics/link_sample.ts";
 
 /** Options of {@link l3Filter}. */
 export interface L3FilterOptions {
+  /**
+   * A PoA not heard for longer than this starts afresh (F = M) instead of blending
+   * with a stale level, and is forgotten, ms. Default 1000 (like `decide`'s maxAgeMs).
+   */
+  readonly resetAfterMs?: number;
   /** Filter coefficient k of 3GPP TS 36.331 5.5.3.2; a = 1/2^(k/4). Default 4. */
   readonly k?: number;
 }
@@ -51,17 +56,40 @@ export function l3Filter(
       `Invalid k: expected a finite number >= 0, got ${String(k)}`,
     );
   }
+  const resetAfterMs = options.resetAfterMs ?? 1000;
+  if (typeof resetAfterMs !== "number" || !(resetAfterMs >= 0)) {
+    throw new ConfigError(
+      "resetAfterMs",
+      `Invalid resetAfterMs: expected a number >= 0, got ${String(resetAfterMs)}`,
+    );
+  }
   const a = 2 ** (-k / 4);
   const b = 1 - a;
   return (source) =>
     defer(() => {
-      // Per-subscription state: last filtered value per PoA.
-      const filtered = new Map<string, number>();
+      // Per-subscription state: last filtered value and time per PoA. PoAs not heard
+      // for resetAfterMs are pruned now and then, so the map stays bounded by the
+      // PoAs heard recently.
+      const filtered = new Map<string, { f: number; t: number }>();
+      let pruneAt = 64;
       return source.pipe(
         map((sample) => {
           const previous = filtered.get(sample.poa);
-          const f = previous === undefined ? sample.snr : b * previous + a * sample.snr;
-          filtered.set(sample.poa, f);
+          let f: number;
+          if (previous === undefined) {
+            f = sample.snr;
+            filtered.set(sample.poa, { f, t: sample.t });
+            if (filtered.size > pruneAt) {
+              for (const [poa, e] of filtered) {
+                if (sample.t - e.t > resetAfterMs) filtered.delete(poa);
+              }
+              pruneAt = Math.max(64, 2 * filtered.size);
+            }
+          } else {
+            f = sample.t - previous.t > resetAfterMs ? sample.snr : b * previous.f + a * sample.snr;
+            previous.f = f;
+            previous.t = sample.t;
+          }
           return { ...sample, snr: f };
         }),
       );

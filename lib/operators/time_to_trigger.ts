@@ -6,7 +6,6 @@
  * @module
  */
 import {
-  asyncScheduler,
   type MonoTypeOperatorFunction,
   Observable,
   type SchedulerAction,
@@ -23,8 +22,11 @@ export interface TimeToTriggerOptions<T> {
   readonly holds: (value: T) => boolean;
   /** Dwell time, ms. Default 256. */
   readonly dwell?: number;
-  /** Scheduler for the dwell timers. Default asyncScheduler. */
-  readonly scheduler?: SchedulerLike;
+  /**
+   * Scheduler for the dwell timers: required, so that the pure core has no hidden
+   * clock (`decide` passes its sample clock; live code may pass `asyncScheduler`).
+   */
+  readonly scheduler: SchedulerLike;
 }
 
 const _IDLE = 0;
@@ -57,7 +59,7 @@ interface _Key<T> {
  * Errors thrown by `key()` or `holds()` are sent downstream as errors.
  *
  * @param options `key` and `holds` (required), `dwell` (ms, finite, at least 0;
- *   default 256), `scheduler` (default `asyncScheduler`)
+ *   default 256), `scheduler` (required)
  * @returns an operator that delays and de-duplicates condition reports per key
  * @throws {ConfigError} when `dwell` is not a finite number >= 0 (at call time)
  *
@@ -92,12 +94,12 @@ export function timeToTrigger<T>(
   }
   const keyOf = options.key;
   const holds = options.holds;
-  const scheduler = options.scheduler ?? asyncScheduler;
+  const scheduler = options.scheduler;
 
   return (source) =>
     new Observable<T>((subscriber) => {
-      // Per-subscription state: one record per key ever seen (keys are PoA ids in
-      // practice, a bounded set), so that the per-sample path allocates nothing.
+      // Per-subscription state: one record per key whose condition holds (pending
+      // or fired); a key going back to idle is forgotten.
       const keys = new Map<string, _Key<T>>();
 
       // One work function per subscription; the key record is the action's state.
@@ -139,13 +141,13 @@ export function timeToTrigger<T>(
                 entry.value = value;
               } // fired: the condition is already reported; drop.
             } else if (entry !== undefined) {
+              // Back to idle: forget the key, so state stays bounded by the keys
+              // whose condition holds.
               if (entry.phase === _PENDING) {
                 entry.timer?.unsubscribe();
-                entry.timer = undefined;
-                entry.value = undefined;
-                entry.phase = _IDLE;
+                keys.delete(k);
               } else if (entry.phase === _FIRED) {
-                entry.phase = _IDLE;
+                keys.delete(k);
                 subscriber.next(value);
               }
             }

@@ -9,3 +9,5 @@ export * from "./eap.ts";
 export * from "./eap_psk.ts";
 export * from "./pana_constants.ts";
 export * from "./pana.ts";
+export * from "./radius_constants.ts";
+export * from "./radius.ts";

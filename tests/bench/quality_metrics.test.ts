@@ -145,7 +145,7 @@ describe("qualityOf, addCounts and switchesOf", () => {
 
   it("keeps only the switches of a decision list", () => {
     const decisions: Decision[] = [
-      { kind: "release", t: 0, ctn: "A", poa: "a1", retainMs: 0, reason: "" },
+      { kind: "release", t: 0, ctn: "A", poa: "a1", phases: [], retainMs: 0, reason: "" },
       {
         kind: "switch",
         t: 5,

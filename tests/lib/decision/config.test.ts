@@ -50,6 +50,14 @@ describe("parseDecideConfig", () => {
     [{ ctns: [{ network: "B", rttMs: -1 }] }, "ctns[0].rttMs"],
     [{ ctns: [{ rttMs: 1 }] }, "ctns[0].network"],
     [{ ctns: {} }, "ctns"],
+    [
+      { cells: [{ poa: "a1", network: "A", pos: { x: 0, y: 0 }, coverage: 1, bogus: 1 }] },
+      "cells[0].bogus",
+    ],
+    [
+      { cells: [{ poa: "a1", network: "A", pos: { x: 0, y: 0, z: 1 }, coverage: 1 }] },
+      "cells[0].pos.z",
+    ],
   ])("refuses %j naming %s", (json, option) => {
     expect(optionOf(json)).toBe(option);
   });

@@ -113,17 +113,43 @@ describe("decide (RFC 6252 section 6.3)", () => {
       samples.push({ t, poa: "b1", network: "B", snr: 20 });
     }
     const sw = (await run(samples)).find((d) => d.kind === "switch");
-    expect(sw).toMatchObject({ poa: "b1", from: "a1", t: 3000 });
+    expect(sw).toMatchObject({ poa: "b1", from: "a1", t: 3100 });
     expect(sw?.reason).toContain("not heard for 1100 ms");
   });
 
   it("rejects bad options at call time with a ConfigError naming the option", () => {
     expect(() => decide(from([]), { topK: 0 })).toThrow(ConfigError);
-    try {
-      decide(from([]), { recovery: { holdDownMs: -1 } });
-    } catch (error) {
-      expect((error as ConfigError).option).toBe("recovery.holdDownMs");
-    }
+    expect(() => decide(from([]), { recovery: { holdDownMs: -1 } })).toThrow(
+      expect.objectContaining({ name: "ConfigError", option: "recovery.holdDownMs" }),
+    );
+    expect(() => decide(from([]), { prepareMargin: 8, prepareLeave: 5 })).toThrow(
+      expect.objectContaining({ option: "prepareLeave" }),
+    );
+  });
+
+  it("turns ping-pong detection off with pingPongWindowMs 0", async () => {
+    const on = await run(border(1000, 12000), { recovery: { returnPenaltyDb: 0 } });
+    const off = await run(border(1000, 12000), {
+      recovery: { returnPenaltyDb: 0, pingPongWindowMs: 0 },
+    });
+    expect(on.some((d) => d.kind === "bicast")).toBe(true);
+    expect(off.some((d) => d.kind === "bicast")).toBe(false);
+    expect(off.filter((d) => d.kind === "switch").length).toBeGreaterThan(
+      on.filter((d) => d.kind === "switch").length,
+    );
+  });
+
+  it("bars the PoA bounced through for holdDownMs after a ping-pong, then lets it win again", async () => {
+    const ds = await run(border(1000, 30000), {
+      recovery: { returnPenaltyDb: 0, holdDownMs: 8000, bicastMs: 1000 },
+    });
+    const bicast = ds.find((d) => d.kind === "bicast")!;
+    const switches = ds.filter((d) => d.kind === "switch");
+    const after = switches.filter((d) => d.t > bicast.t);
+    // no switch at all while the bar holds: the PoA bounced through cannot win
+    expect(after.filter((d) => d.t < bicast.t + 8000)).toEqual([]);
+    // after it, the swings win again
+    expect(after.some((d) => d.t >= bicast.t + 8000)).toBe(true);
   });
 
   it("errors with MetricsValidationError naming the field on a bad sample", async () => {
@@ -134,6 +160,8 @@ describe("decide (RFC 6252 section 6.3)", () => {
       snr: NaN,
     }];
     await expect(run(bad)).rejects.toMatchObject({ name: "MetricsValidationError", field: "snr" });
+    const nanPos = [{ t: 0, poa: "a1", network: "A", snr: 10, pos: { x: NaN, y: 0 } }];
+    await expect(run(nanPos)).rejects.toMatchObject({ field: "pos.x" });
     const backwards = [{ t: 100, poa: "a1", network: "A", snr: 10 }, {
       t: 0,
       poa: "a1",
@@ -147,10 +175,12 @@ describe("decide (RFC 6252 section 6.3)", () => {
     const boom = new Error("link gone");
     await expect(lastValueFrom(decide(concat(from(crossing(500)), throwError(() => boom)))))
       .rejects.toBe(boom);
-    expect(await run([])).toEqual([]);
+    let completed = false;
+    decide(from([])).subscribe({ complete: () => completed = true });
+    expect(completed).toBe(true);
   });
 
-  it("stops emitting and cancels its timers when unsubscribed", () => {
+  it("unsubscribes from the samples and emits nothing more when unsubscribed", () => {
     const input = new Subject<LinkSample>();
     const seen: Decision[] = [];
     const sub = decide(input).subscribe((d) => seen.push(d));
@@ -158,8 +188,10 @@ describe("decide (RFC 6252 section 6.3)", () => {
     for (const s of samples.slice(0, 30)) input.next(s);
     sub.unsubscribe();
     expect(input.observed).toBe(false);
+    const before = seen.length;
+    expect(before).toBeGreaterThan(0); // the first 30 samples already prepared B
     for (const s of samples.slice(30)) input.next(s);
-    expect(seen.every((d) => d.t <= samples[29]!.t)).toBe(true);
+    expect(seen.length).toBe(before);
   });
 
   it("can be subscribed to twice independently", async () => {

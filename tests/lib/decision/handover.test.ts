@@ -33,10 +33,13 @@ function run(events: HandoverEvent[], c: HandoverConfig = config, from = INITIAL
 }
 
 const reasonOf = (o: HandoverOutput): string => "reason" in o ? o.reason : "";
-const sample = (t: number, poa: string, network: string, snr: number): HandoverEvent => ({
-  kind: "sample",
-  sample: { t, poa, network, snr },
-});
+const sample = (
+  t: number,
+  poa: string,
+  network: string,
+  snr: number,
+  previousT = t - 100,
+): HandoverEvent => ({ kind: "sample", sample: { t, poa, network, snr }, previousT });
 const q = (
   t: number,
   poa: string,
@@ -112,11 +115,19 @@ describe("handoverReducer: preparation (RFC 6252 section 6.3 steps 1-2, section 
       "release",
       "preconfigure",
     ]);
-    expect(r.out[3]).toMatchObject({ kind: "release", ctn: "C", retainMs: 30000 });
+    // C (weakest, 13 dB) is evicted entirely; B keeps its pre-authentication but
+    // gives its pre-configuration slot to D, now the likeliest.
+    expect(r.out[3]).toMatchObject({
+      kind: "release",
+      ctn: "C",
+      phases: ["preauth"],
+      retainMs: 30000,
+    });
     expect(r.out[4]).toMatchObject({ kind: "prepare", ctns: ["D"] });
-    expect(r.out[5]).toMatchObject({ kind: "release", ctn: "B" });
+    expect(r.out[5]).toMatchObject({ kind: "release", ctn: "B", phases: ["preconfigure"] });
     expect(r.out[6]).toMatchObject({ kind: "preconfigure", ctn: "D" });
-    expect([...r.state.prepared.keys()].sort()).toEqual(["D"]);
+    expect([...r.state.prepared.keys()].sort()).toEqual(["B", "D"]);
+    expect(r.state.preconfigured).toEqual(["D"]);
   });
 
   it("keeps a CTN that is still wanted and does not prepare twice", () => {
@@ -156,6 +167,11 @@ describe("handoverReducer: preparation (RFC 6252 section 6.3 steps 1-2, section 
     expect(r.kinds).toEqual(["prepare", "preconfigure", "release"]);
     expect(r.out[2]).toMatchObject({ t: 1000, ctn: "B" });
     expect(r.state.prepared.size).toBe(0);
+  });
+
+  it("prepares nothing when not even pre-authentication fits the lead time (section C.6)", () => {
+    const r = run([lead(400, 0.1), approach(500, "b1", "B", 14)], config, attached);
+    expect(r.out).toEqual([]);
   });
 
   it("ignores events measured against a PoA that no longer serves", () => {
@@ -198,6 +214,23 @@ describe("handoverReducer: proactive binding update (step 3)", () => {
     expect(r.state.committed).toBeUndefined();
   });
 
+  it("aborts an urgent commit when its PoA falls out of reach, then releases the CTN", () => {
+    const r = run(
+      [
+        near(600, "b1", "B", 15),
+        lead(700, 0.8),
+        near(900, "b1", "B", 7, false),
+        approach(1900, "b1", "B", 7, false),
+      ],
+      config,
+      prepared,
+    );
+    expect(r.kinds).toEqual(["commit", "abort", "release"]);
+    expect(reasonOf(r.out[1]!)).toContain("fell out of reach");
+    expect(r.state.committed).toBeUndefined();
+    expect(r.state.prepared.size).toBe(0);
+  });
+
   it("keeps a committed CTN prepared even when it leaves the prepare margin", () => {
     const r = run([a3(800, "b1", "B", 24), approach(900, "b1", "B", 10, false)], config, prepared);
     expect(r.kinds).toEqual(["commit"]);
@@ -221,8 +254,13 @@ describe("handoverReducer: switch (step 5)", () => {
       prepared: ["preauth", "preconfigure", "bind"],
       reactive: false,
     });
-    expect(r.out.slice(2)).toMatchObject([{ ctn: "C" }, { ctn: "A" }]);
-    expect(r.state.serving).toEqual({ poa: "b1", network: "B", snr: 25 });
+    expect(r.out.slice(2)).toMatchObject([
+      { ctn: "C", phases: ["preauth"] },
+      { ctn: "A", phases: ["preauth", "preconfigure", "bind"] },
+    ]);
+    // the level comes from the A3 set (24 dB, kept current by samples), not the
+    // trigger's qualification snapshot
+    expect(r.state.serving).toEqual({ poa: "b1", network: "B", snr: 24 });
     expect(r.state.prepared.size).toBe(0);
     expect(r.state.committed).toBeUndefined();
   });
@@ -269,13 +307,58 @@ describe("handoverReducer: switch (step 5)", () => {
     expect(r.out).toEqual([]);
   });
 
-  it("switches to the best PoA heard when the serving PoA has not been heard for maxAgeMs", () => {
-    const quiet = run([sample(1100, "b1", "B", 12)], config, attached);
+  it("switches to the best PoA heard when the serving PoA was silent for a whole instant past maxAgeMs", () => {
+    // a1 last heard at 100; the instant at 1100 is 1000 ms later: not yet too long
+    const quiet = run([sample(1200, "b1", "B", 12, 1100)], config, attached);
     expect(quiet.out).toEqual([]);
-    const r = run([near(500, "c1", "C", 15), sample(1101, "b1", "B", 12)], config, attached);
+    const r = run([near(500, "c1", "C", 15), sample(1201, "b1", "B", 12, 1101)], config, attached);
     expect(r.out[0]).toMatchObject({ kind: "switch", poa: "c1", from: "a1", reactive: true });
     expect(reasonOf(r.out[0]!)).toContain("not heard for 1001 ms");
-    expect(r.state.servingT).toBe(1101);
+    expect(r.state.servingT).toBe(1201);
+  });
+
+  it("does not take a pause in the measurements for a vanished serving PoA", () => {
+    // nothing at all between 100 and 3000: the previous instant (100) had a1
+    const r = run(
+      [sample(3000, "b1", "B", 12, 100), sample(3000, "a1", "A", 20)],
+      config,
+      attached,
+    );
+    expect(r.out).toEqual([]);
+    expect(r.state.servingT).toBe(3000);
+  });
+
+  it("judges silence only at the first sample of an instant", () => {
+    const r = run([sample(1201, "b1", "B", 12, 1201)], config, attached);
+    expect(r.out).toEqual([]);
+  });
+
+  it("avoids a held-down PoA when the serving one vanishes, unless nothing else is heard", () => {
+    const barred = { kind: "penalty", t: 500, poa: "c1", db: Infinity, until: 10000 } as const;
+    const other = run(
+      [
+        barred,
+        near(500, "c1", "C", 25),
+        near(510, "b1", "B", 15),
+        sample(1300, "d1", "D", 9, 1200),
+      ],
+      config,
+      attached,
+    );
+    expect(other.out[0]).toMatchObject({ kind: "switch", poa: "b1" });
+    const alone = run(
+      [barred, near(500, "c1", "C", 25), sample(1300, "c1", "C", 24, 1200)],
+      config,
+      attached,
+    );
+    expect(alone.out[0]).toMatchObject({ kind: "switch", poa: "c1" });
+    expect(reasonOf(alone.out[0]!)).toContain("held down: nothing else is heard");
+  });
+
+  it("keeps candidates' levels current from their samples", () => {
+    const r = run([near(500, "b1", "B", 15), sample(600, "b1", "B", 17)], config, attached);
+    expect(r.state.near.get("b1")?.snr).toBe(17);
+    expect(r.out).toEqual([]);
   });
 
   it("stays when the serving link is lost but no candidate is better", () => {

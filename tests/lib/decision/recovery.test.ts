@@ -1,4 +1,5 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
+import type { Phase } from "../../../lib/decision/decision.ts";
 import type { HandoverOutput } from "../../../lib/decision/handover.ts";
 import {
   INITIAL_RECOVERY_STATE,
@@ -28,8 +29,11 @@ function run(events: RecoveryEvent[], c: RecoveryConfig = config) {
 }
 
 const d = (decision: HandoverOutput): RecoveryEvent => ({ kind: "decision", decision });
-const release = (t: number, ctn: string): RecoveryEvent =>
-  d({ kind: "release", t, ctn, poa: "a1", retainMs: 30000, reason: "r" });
+const release = (
+  t: number,
+  ctn: string,
+  phases: readonly Phase[] = ["preauth", "preconfigure"],
+): RecoveryEvent => d({ kind: "release", t, ctn, poa: "a1", phases, retainMs: 30000, reason: "r" });
 const prepare = (t: number, ctns: string[]): RecoveryEvent =>
   d({
     kind: "prepare",
@@ -66,7 +70,7 @@ describe("recoveryReducer (RFC 6252 section C.1, C.2)", () => {
   it("retains a released context for the TTL and says so", () => {
     const { state, out } = run([release(1000, "B")]);
     expect(out).toEqual([expect.objectContaining({ kind: "release", ctn: "B", retainMs: 30000 })]);
-    expect(state.retained.get("B")).toEqual({ until: 31000 });
+    expect(state.retained.get("B")).toEqual({ until: 31000, phases: ["preauth", "preconfigure"] });
   });
 
   it("turns a prepare of a retained CTN into restore, keeping the others as prepare", () => {
@@ -87,6 +91,43 @@ describe("recoveryReducer (RFC 6252 section C.1, C.2)", () => {
   it("restores the context before switching back into a retained network", () => {
     const { out } = run([release(0, "A"), sw(2000, "b1", "B", "a1", "A")]);
     expect(out.slice(1).map((o) => o.kind)).toEqual(["restore", "switch", "penalty"]);
+  });
+
+  it("does not retain a CTN that only gave up its pre-configuration slot", () => {
+    const { state, out } = run([release(1000, "B", ["preconfigure"]), prepare(2000, ["B"])]);
+    expect(out[0]).toMatchObject({ kind: "release", retainMs: 0 });
+    expect(state.retained.size).toBe(0);
+    expect(out[1]).toMatchObject({ kind: "prepare", ctns: ["B"] });
+  });
+
+  it("turns a reactive switch into a restored one when the context was retained", () => {
+    const reactive = d({
+      kind: "switch",
+      t: 2000,
+      from: "b1",
+      fromNetwork: "B",
+      poa: "a1",
+      ctn: "A",
+      prepared: [],
+      reactive: true,
+      reason: "x; nothing prepared: reactive handover",
+    });
+    const { out } = run([release(0, "A", ["preauth", "preconfigure", "bind"]), reactive]);
+    expect(out[1]).toMatchObject({ kind: "restore", ctn: "A" });
+    expect(out[2]).toMatchObject({
+      kind: "switch",
+      reactive: false,
+      prepared: ["preauth", "preconfigure"],
+      reason: "x; context restored: preauth+preconfigure",
+    });
+  });
+
+  it("remembers the networks of only the last few PoAs", () => {
+    const events: RecoveryEvent[] = [];
+    for (let i = 0; i < 20; i++) {
+      events.push(sw(i * 1000, `p${i}`, `N${i}`, `p${i + 1}`, `N${i + 1}`));
+    }
+    expect(run(events).state.networkOf.size).toBe(8);
   });
 
   it("penalises the PoA just left for the ping-pong window", () => {

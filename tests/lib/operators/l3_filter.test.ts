@@ -94,6 +94,16 @@ describe("l3Filter (3GPP TS 36.331 5.5.3.2)", () => {
     expect(second).toEqual(before);
   });
 
+  it("starts afresh for a PoA not heard for longer than resetAfterMs", async () => {
+    const samples = [sample(0, "ap1", 10), sample(100, "ap1", 20), sample(2000, "ap1", 40)];
+    expect(await filtered(samples)).toEqual([10, 15, 40]);
+    const keep = await lastValueFrom(
+      from(samples).pipe(l3Filter({ resetAfterMs: 5000 }), toArray()),
+    );
+    expect(keep.map((s) => s.snr)).toEqual([10, 15, 27.5]);
+    expect(() => l3Filter({ resetAfterMs: -1 })).toThrow(ConfigError);
+  });
+
   it("keeps state per subscription", async () => {
     const op = l3Filter({ k: 4 });
     const source = from([sample(0, "ap1", 10), sample(200, "ap1", 20)]);

@@ -68,7 +68,7 @@ const ALL_FIXTURES: readonly (readonly [string, Uint8Array])[] = [
   ...EAPOL_PACKETS.map((p, i) => [`eapol_test packet ${i + 1}`, p] as const),
 ];
 
-function packet(attributes: RadiusPacket["attributes"], code = RadiusCode.AccessRequest) {
+function packet(attributes: RadiusPacket["attributes"], code: number = RadiusCode.AccessRequest) {
   return { code, identifier: 42, authenticator: new Uint8Array(16).fill(0xab), attributes };
 }
 
