@@ -44,6 +44,7 @@ const report = await Deno.makeTempFile({ prefix: "mpa-vitest-", suffix: ".json" 
 const code = await run([
   "run",
   "-A",
+  "--unstable-kv",
   "npm:vitest@4.1.12",
   "run",
   "--reporter=default",
