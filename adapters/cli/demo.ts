@@ -16,7 +16,18 @@ import { simulateTrace } from "../metrics/simulator.ts";
 import { CliError } from "./replay.ts";
 import { attachNegativeValues, LineWriter } from "./_io.ts";
 
-/** Help text of `mpa demo`. */
+/**
+ * Help text of `mpa demo`: what the timeline shows (RFC 6252 section 6.3 steps 1,
+ * 2, 3 and 5 with their section C.6 budgets) and the options.
+ *
+ * @example
+ * ```ts
+ * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { DEMO_HELP } from "./demo.ts";
+ * assertStringIncludes(DEMO_HELP, "--seed N");
+ * assertStringIncludes(DEMO_HELP, "section C.6");
+ * ```
+ */
 export const DEMO_HELP = `Usage: mpa demo [--seed N] [--scenario NAME]
 
 Simulates a drive across three cells of two domains (scenario "demo") and prints
@@ -31,10 +42,21 @@ Options:
   -h, --help       this text`;
 
 /**
- * Runs `mpa demo`.
+ * Runs `mpa demo`: simulates a scenario (default `demo`, seed 1), runs `decide` over
+ * it with the scenario's cells and CTN timings, and prints the decisions as a
+ * readable timeline with a summary of the switches to stdout.
  *
  * @param args the arguments after `demo`
- * @returns the exit status
+ * @returns the exit status (0 when done)
+ * @throws {CliError} with status 2 for unknown options or a non-integer `--seed`
+ * @throws {ConfigError} for an unknown scenario name
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { demoCommand } from "./demo.ts";
+ * assertEquals(await demoCommand(["--help"]), 0); // prints DEMO_HELP
+ * ```
  */
 export async function demoCommand(args: readonly string[]): Promise<number> {
   const flags = parseArgs(attachNegativeValues(args, ["seed", "scenario"]), {

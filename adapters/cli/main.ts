@@ -9,7 +9,17 @@ import { simulateCommand } from "./simulate.ts";
 import { demoCommand } from "./demo.ts";
 import { setupLogging } from "./_io.ts";
 
-/** Help text of `mpa`. */
+/**
+ * Help text of `mpa`: the usage line and the commands. Printed to stdout by
+ * `mpa --help`, and to stderr (with exit status 2) when no command is given.
+ *
+ * @example
+ * ```ts
+ * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { MAIN_HELP } from "./main.ts";
+ * for (const command of ["simulate", "replay", "demo"]) assertStringIncludes(MAIN_HELP, command);
+ * ```
+ */
 export const MAIN_HELP = `mpa: Media-independent Pre-Authentication (RFC 6252)
 
 Usage: deno run -A mod.ts <command> [options]
@@ -28,10 +38,21 @@ const _COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = 
 };
 
 /**
- * Runs the CLI.
+ * Runs the CLI: dispatches `args[0]` to `simulate`, `replay` or `demo`, prints
+ * {@link CliError}, {@link ConfigError} and {@link MetricsValidationError} messages
+ * to stderr with status 2 (or the `CliError`'s own code), and logs anything else to
+ * stderr with status 1. Data goes to stdout, never logs.
  *
- * @param args the command line arguments
+ * @param args the command line arguments, without the program name
  * @returns the exit status (0 ok, 1 failure, 2 bad usage or input)
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { main } from "./main.ts";
+ * assertEquals(await main(["--help"]), 0); // prints MAIN_HELP
+ * assertEquals(await main(["no-such-command"]), 2);
+ * ```
  */
 export async function main(args: readonly string[]): Promise<number> {
   const log = setupLogging();

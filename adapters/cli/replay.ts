@@ -12,7 +12,17 @@ import { formatDecisionJson } from "../../lib/decision/format.ts";
 import { replayTrace, TraceError } from "../metrics/trace_replay.ts";
 import { attachNegativeValues, LineWriter, readLines } from "./_io.ts";
 
-/** Help text of `mpa replay`. */
+/**
+ * Help text of `mpa replay`: arguments, output format, options and exit statuses.
+ *
+ * @example
+ * ```ts
+ * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { REPLAY_HELP } from "./replay.ts";
+ * assertStringIncludes(REPLAY_HELP, "--pace MODE");
+ * assertStringIncludes(REPLAY_HELP, "--config FILE");
+ * ```
+ */
 export const REPLAY_HELP = `Usage: mpa replay FILE|- [--config FILE] [--pace fast|realtime]
 
 Reads link samples (JSONL, one per PoA per instant) from FILE or stdin (-) and
@@ -31,12 +41,26 @@ Options:
 Exit status: 0 done, 1 failure, 2 bad arguments, bad config or a malformed line
 (reported as FILE:LINE: why).`;
 
-/** Exit status and a message for stderr. */
+/**
+ * A command's failure with its exit status and a message for stderr; `main`
+ * prints the message and returns `code` (2 for bad arguments, config or input).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { CliError } from "./replay.ts";
+ * const e = new CliError(2, "Missing --seed");
+ * assertEquals([e.name, e.code, e.message], ["CliError", 2, "Missing --seed"]);
+ * ```
+ */
 export class CliError extends Error {
+  /** Always `CliError`. */
   override readonly name = "CliError";
   /** Process exit status. */
   readonly code: number;
   /**
+   * Creates the error.
+   *
    * @param code process exit status
    * @param message what went wrong
    */
@@ -47,11 +71,22 @@ export class CliError extends Error {
 }
 
 /**
- * Reads and validates a configuration file.
+ * Reads and validates a `--config` file: JSON with cells, CTN timings and
+ * {@link DecideOptions} (see `parseDecideConfig`). Needs read permission.
  *
  * @param path the file
  * @returns decide options
- * @throws {CliError} with status 2 naming the file and the bad field
+ * @throws {CliError} with status 2 naming the file and the bad field (or the
+ *   read or JSON error)
+ *
+ * @example
+ * ```ts ignore
+ * import { from } from "npm:rxjs@^7.8.2";
+ * import { decide } from "../../lib/decision/decide.ts";
+ * import { loadConfig } from "./replay.ts";
+ * const options = await loadConfig("demo-config.json"); // as `mpa simulate --config` prints it
+ * decide(from([]), options).subscribe(console.log);
+ * ```
  */
 export async function loadConfig(path: string): Promise<DecideOptions> {
   let text: string;
@@ -75,10 +110,21 @@ export async function loadConfig(path: string): Promise<DecideOptions> {
 }
 
 /**
- * Runs `mpa replay`.
+ * Runs `mpa replay`: reads LinkSample JSONL from a file or stdin (`-`), runs
+ * `decide` over it and writes one JSON decision per line to stdout. Needs read
+ * permission for the trace and config files.
  *
  * @param args the arguments after `replay`
- * @returns the exit status
+ * @returns the exit status (0 when done)
+ * @throws {CliError} with status 2 for bad arguments, an unreadable file, a bad
+ *   config or a malformed line (`FILE:LINE: why`)
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { replayCommand } from "./replay.ts";
+ * assertEquals(await replayCommand(["--help"]), 0); // prints REPLAY_HELP
+ * ```
  */
 export async function replayCommand(args: readonly string[]): Promise<number> {
   const flags = parseArgs(attachNegativeValues(args, ["config", "pace"]), {

@@ -12,7 +12,18 @@ import { simulateTrace } from "../metrics/simulator.ts";
 import { CliError } from "./replay.ts";
 import { attachNegativeValues, LineWriter } from "./_io.ts";
 
-/** Help text of `mpa simulate`. */
+/**
+ * Help text of `mpa simulate`: the three forms (trace, `--list`, `--config`) and the
+ * options.
+ *
+ * @example
+ * ```ts
+ * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { SIMULATE_HELP } from "./simulate.ts";
+ * assertStringIncludes(SIMULATE_HELP, "--scenario NAME");
+ * assertStringIncludes(SIMULATE_HELP, "--seed N");
+ * ```
+ */
 export const SIMULATE_HELP =
   `Usage: mpa simulate --scenario NAME --seed N [--duration S] [--period MS]
        mpa simulate --list
@@ -32,10 +43,24 @@ Options:
   -h, --help       this text`;
 
 /**
- * Runs `mpa simulate`.
+ * Runs `mpa simulate`: writes a seeded, deterministic LinkSample trace (JSONL) of a
+ * built-in scenario to stdout; `--list` names the scenarios, `--config` prints a
+ * scenario's cells and CTN timings as a `replay --config` file.
  *
  * @param args the arguments after `simulate`
- * @returns the exit status
+ * @returns the exit status (0 when done)
+ * @throws {CliError} with status 2 for unknown options, a missing `--scenario` or
+ *   `--seed`, or an out-of-range number
+ * @throws {ConfigError} for an unknown scenario name
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertThrows } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { CliError } from "./replay.ts";
+ * import { simulateCommand } from "./simulate.ts";
+ * assertEquals(await simulateCommand(["--help"]), 0); // prints SIMULATE_HELP
+ * assertThrows(() => simulateCommand(["--scenario", "demo"]), CliError, "Missing --seed");
+ * ```
  */
 export function simulateCommand(args: readonly string[]): Promise<number> {
   const flags = parseArgs(attachNegativeValues(args, ["scenario", "seed", "duration", "period"]), {

@@ -38,6 +38,7 @@ export type Pace = "realtime" | "fast";
  * ```
  */
 export class TraceError extends Error {
+  /** Always `TraceError`. */
   override readonly name = "TraceError";
   /** The trace's name (a file path, say). */
   readonly source: string;
@@ -47,6 +48,8 @@ export class TraceError extends Error {
   readonly field: string;
 
   /**
+   * Creates the error; the message is `SOURCE:LINE: reason`.
+   *
    * @param source the trace's name
    * @param line the offending line, 1-based
    * @param field the offending field

@@ -101,18 +101,31 @@ export interface DecideOptions {
 
 /** Every option of {@link decide}, resolved to a value. */
 export interface ResolvedDecideOptions {
+  /** L3 filter coefficient k (3GPP TS 36.331 5.5.3.2), 0 to 64. */
   readonly k: number;
+  /** A3 margin for the switch, dB. */
   readonly margin: number;
+  /** A3 leave margin, dB (at most `margin`). */
   readonly leave: number;
+  /** Time-to-trigger (dwell) for the switch, ms. */
   readonly timeToTrigger: number;
+  /** Margin within which a candidate is "near" and may be prepared, dB. */
   readonly prepareMargin: number;
+  /** Leave margin of the near condition, dB (at least `prepareMargin`). */
   readonly prepareLeave: number;
+  /** Dwell for preparation, ms. */
   readonly prepareDwell: number;
+  /** How long a prepared CTN must stay out of the prepare margin before release, ms. */
   readonly releaseDwell: number;
+  /** Age after which a neighbour is forgotten and a silent serving PoA is lost, ms. */
   readonly maxAgeMs: number;
+  /** Trailing window of the SNR-trend lead time, ms. */
   readonly trendWindowMs: number;
+  /** Known cells by PoA id (a later cell with the same `poa` wins). */
   readonly cells: ReadonlyMap<string, Cell>;
+  /** The handover reducer's configuration (top-k, pre-configuration slots, planner). */
   readonly handover: HandoverConfig;
+  /** The recovery reducer's configuration; all zeros when recovery is "off". */
   readonly recovery: RecoveryConfig;
 }
 

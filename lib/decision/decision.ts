@@ -36,6 +36,7 @@ export interface DecisionBase {
 
 /** Pre-authenticate with these CTNs (step 1; several in parallel, section 7.2). */
 export interface PrepareDecision extends DecisionBase {
+  /** Discriminant: pre-authenticate (RFC 6252 section 6.3 step 1). */
   readonly kind: "prepare";
   /** The CTNs (network ids) to pre-authenticate with, best first. */
   readonly ctns: readonly string[];
@@ -47,6 +48,7 @@ export interface PrepareDecision extends DecisionBase {
 
 /** Obtain the nCoA and build the tunnel for the likeliest CTN (step 2). */
 export interface PreconfigureDecision extends DecisionBase {
+  /** Discriminant: pre-configure (RFC 6252 section 6.3 step 2). */
   readonly kind: "preconfigure";
   /** The CTN. */
   readonly ctn: string;
@@ -58,6 +60,7 @@ export interface PreconfigureDecision extends DecisionBase {
 
 /** Send the proactive binding update through the tunnel (step 3). */
 export interface CommitDecision extends DecisionBase {
+  /** Discriminant: send the proactive binding update (RFC 6252 section 6.3 step 3). */
   readonly kind: "commit";
   /** The CTN. */
   readonly ctn: string;
@@ -69,6 +72,7 @@ export interface CommitDecision extends DecisionBase {
 
 /** Switch the link to `poa` (step 5; steps 4 and 6 follow from it). */
 export interface SwitchDecision extends DecisionBase {
+  /** Discriminant: switch the link (RFC 6252 section 6.3 step 5). */
   readonly kind: "switch";
   /** The network switched to. */
   readonly ctn: string;
@@ -86,6 +90,7 @@ export interface SwitchDecision extends DecisionBase {
 
 /** Drop a CTN's active resources; its context is kept for `retainMs` (section C.1, C.2). */
 export interface ReleaseDecision extends DecisionBase {
+  /** Discriminant: release a CTN's resources (RFC 6252 sections C.1, C.2). */
   readonly kind: "release";
   /** The CTN (or the network just left). */
   readonly ctn: string;
@@ -103,6 +108,7 @@ export interface ReleaseDecision extends DecisionBase {
 
 /** Undo a commit: the candidate fell back before the switch. */
 export interface AbortDecision extends DecisionBase {
+  /** Discriminant: roll back a commit. */
   readonly kind: "abort";
   /** The CTN whose binding is rolled back. */
   readonly ctn: string;
@@ -112,6 +118,7 @@ export interface AbortDecision extends DecisionBase {
 
 /** Reuse a retained context instead of preparing again (section C.1, C.2). */
 export interface RestoreDecision extends DecisionBase {
+  /** Discriminant: reuse a retained context (RFC 6252 sections C.1, C.2). */
   readonly kind: "restore";
   /** The CTN whose context is restored. */
   readonly ctn: string;
@@ -121,6 +128,7 @@ export interface RestoreDecision extends DecisionBase {
 
 /** Ask for data to be bicast to these networks for a bounded time (section C.1). */
 export interface BicastDecision extends DecisionBase {
+  /** Discriminant: bicast for a bounded time (RFC 6252 section C.1). */
   readonly kind: "bicast";
   /** The networks to bicast to. */
   readonly ctns: readonly string[];
@@ -141,7 +149,19 @@ export type Decision =
   | RestoreDecision
   | BicastDecision;
 
-/** The decision kinds, in the order of the MPA flow. */
+/**
+ * The decision kinds, in the order of the MPA flow (RFC 6252 section 6.3 steps 1, 2,
+ * 3 and 5, then the recovery kinds of sections C.1 and C.2).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { DECISION_KINDS } from "./decision.ts";
+ * assertEquals(DECISION_KINDS.length, 8);
+ * assertEquals(DECISION_KINDS.slice(0, 4), ["prepare", "preconfigure", "commit", "switch"]);
+ * assertEquals(DECISION_KINDS.includes("bicast"), true);
+ * ```
+ */
 export const DECISION_KINDS: readonly Decision["kind"][] = [
   "prepare",
   "preconfigure",

@@ -123,7 +123,26 @@ export interface HandoverState {
   readonly penalties: ReadonlyMap<string, Penalty>;
 }
 
-/** The state before any sample. */
+/**
+ * The state before any sample: not attached, no serving PoA, no candidates, nothing
+ * prepared, an unbounded lead time.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { handoverReducer, INITIAL_HANDOVER_STATE } from "./handover.ts";
+ * assertEquals(INITIAL_HANDOVER_STATE.serving, undefined);
+ * assertEquals(INITIAL_HANDOVER_STATE.leadSeconds, Infinity);
+ * assertEquals(INITIAL_HANDOVER_STATE.prepared.size, 0);
+ * // The first sample's PoA becomes the provisional serving one; `attach` is
+ * // reported only when the first measurement instant ends.
+ * const config = { topK: 2, maxPreconfigured: 1, outageSnr: 5, safety: 2, retainMs: 30000, profiles: new Map(), maxAgeMs: 1000 };
+ * const sample = { t: 0, poa: "a1", network: "A", snr: 20 };
+ * const [s, out] = handoverReducer(INITIAL_HANDOVER_STATE, { kind: "sample", sample, previousT: -Infinity }, config);
+ * assertEquals(out, []);
+ * assertEquals([s.firstT, s.serving?.poa], [0, "a1"]);
+ * ```
+ */
 export const INITIAL_HANDOVER_STATE: HandoverState = {
   firstT: undefined,
   attached: false,

@@ -12,7 +12,19 @@
 import type { CtnProfile } from "../metrics/cell.ts";
 import type { Budget, Phase } from "./decision.ts";
 
-/** Phase costs used when a CTN has no profile: the example values of RFC 6252 section C.6. */
+/**
+ * Phase costs used when a CTN has no profile, in ms: the example values of RFC 6252
+ * section C.6 (RTT 100, Tpsk 10, Tconf 190; T_BU 50).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { DEFAULT_PROFILE, planBudget } from "./planner.ts";
+ * assertEquals(DEFAULT_PROFILE, { rttMs: 100, tpskMs: 10, tconfMs: 190, tbuMs: 50 });
+ * // Without a profile the planner uses them: 2·100 + 10 = 210 ms to pre-authenticate.
+ * assertEquals(planBudget(undefined, Infinity).authMs, 210);
+ * ```
+ */
 export const DEFAULT_PROFILE: Required<Omit<CtnProfile, "network">> = {
   rttMs: 100,
   tpskMs: 10,

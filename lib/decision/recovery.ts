@@ -34,10 +34,18 @@ export type RecoveryEvent =
 
 /** A penalty for the handover stage: subtract `db` from `poa` until `until` (Infinity = barred). */
 export interface PenaltyOutput {
+  /** Discriminant: a penalty, not a {@link Decision}. */
   readonly kind: "penalty";
+  /** When the penalty was imposed, ms (the sample clock). */
   readonly t: number;
+  /** The penalised PoA. */
   readonly poa: string;
+  /**
+   * dB subtracted from the PoA's level: the return penalty after a switch, or
+   * Infinity (barred) for a hold-down after a ping-pong (RFC 6252 section C.1).
+   */
   readonly db: number;
+  /** When the penalty ends, ms. */
   readonly until: number;
 }
 
@@ -60,7 +68,22 @@ export interface RecoveryState {
   readonly networkOf: ReadonlyMap<string, string>;
 }
 
-/** The state before any event. */
+/**
+ * The state before any event: no context retained, no PoA's network known.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { INITIAL_RECOVERY_STATE, recoveryReducer } from "./recovery.ts";
+ * assertEquals(INITIAL_RECOVERY_STATE.retained.size, 0);
+ * assertEquals(INITIAL_RECOVERY_STATE.networkOf.size, 0);
+ * // With nothing retained, a prepare passes through unchanged.
+ * const config = { retainMs: 30000, returnPenaltyDb: 5, returnPenaltyMs: 5000, holdDownMs: 10000, bicastMs: 2000 };
+ * const prepare = { kind: "prepare", t: 0, ctns: ["B"], poa: "a1", budgets: {}, reason: "" } as const;
+ * const [, out] = recoveryReducer(INITIAL_RECOVERY_STATE, { kind: "decision", decision: prepare }, config);
+ * assertEquals(out, [prepare]);
+ * ```
+ */
 export const INITIAL_RECOVERY_STATE: RecoveryState = {
   retained: new Map(),
   networkOf: new Map(),

@@ -27,7 +27,9 @@ import { VirtualAction, VirtualTimeScheduler } from "npm:rxjs@^7.8.2";
  */
 export class SampleClock extends VirtualTimeScheduler {
   /**
-   * @param start the initial time, ms
+   * Creates a clock that starts at `start` with no timers scheduled.
+   *
+   * @param start the initial time, ms (default 0)
    */
   constructor(start = 0) {
     super(VirtualAction, 0);

@@ -48,6 +48,8 @@ export class Prng {
   #spare: number | undefined;
 
   /**
+   * Creates a generator from a seed; equal seeds give equal streams.
+   *
    * @param seed any safe integer (negative and values above 2^32 are fine)
    * @throws {ConfigError} when `seed` is not a safe integer
    */
