@@ -27,6 +27,10 @@ export * from "./lib/metrics/mod.ts";
 export * from "./lib/operators/mod.ts";
 export * from "./lib/decision/mod.ts";
 export * from "./lib/ports.ts";
+export * from "./lib/wire/mod.ts";
+export * from "./lib/keys/mod.ts";
+export * from "./lib/eap/mod.ts";
+export * from "./lib/pana/mod.ts";
 
 if (import.meta.main) {
   const { main } = await import("./adapters/cli/main.ts");
