@@ -7,6 +7,8 @@ import { ConfigError, MetricsValidationError } from "../../lib/errors.ts";
 import { CliError, replayCommand } from "./replay.ts";
 import { simulateCommand } from "./simulate.ts";
 import { demoCommand } from "./demo.ts";
+import { preauthCommand } from "./preauth.ts";
+import { ctnCommand } from "./ctn.ts";
 import { setupLogging } from "./_io.ts";
 
 /**
@@ -17,7 +19,7 @@ import { setupLogging } from "./_io.ts";
  * ```ts
  * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
  * import { MAIN_HELP } from "./main.ts";
- * for (const command of ["simulate", "replay", "demo"]) assertStringIncludes(MAIN_HELP, command);
+ * for (const command of ["simulate", "replay", "demo", "preauth", "ctn"]) assertStringIncludes(MAIN_HELP, command);
  * ```
  */
 export const MAIN_HELP = `mpa: Media-independent Pre-Authentication (RFC 6252)
@@ -28,6 +30,8 @@ Commands:
   simulate   generate LinkSample JSONL from a mobility scenario
   replay     turn LinkSample JSONL into handover decisions (JSON lines)
   demo       a drive across three cells of two domains, as a readable timeline
+  preauth    pre-authenticate once with a CTN's authentication agent (PANA, EAP-PSK)
+  ctn        run a CTN's services: for now the authentication agent (--aa)
 
 Run 'mpa <command> --help' for a command's options.`;
 
@@ -35,13 +39,16 @@ const _COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = 
   simulate: simulateCommand,
   replay: replayCommand,
   demo: demoCommand,
+  preauth: preauthCommand,
+  ctn: ctnCommand,
 };
 
 /**
- * Runs the CLI: dispatches `args[0]` to `simulate`, `replay` or `demo`, prints
- * {@link CliError}, {@link ConfigError} and {@link MetricsValidationError} messages
- * to stderr with status 2 (or the `CliError`'s own code), and logs anything else to
- * stderr with status 1. Data goes to stdout, never logs.
+ * Runs the CLI: dispatches `args[0]` to `simulate`, `replay`, `demo`, `preauth` or
+ * `ctn`, prints {@link CliError}, {@link ConfigError} and
+ * {@link MetricsValidationError} messages to stderr with status 2 (or the
+ * `CliError`'s own code), and logs anything else to stderr with status 1. Data
+ * goes to stdout, never logs.
  *
  * @param args the command line arguments, without the program name
  * @returns the exit status (0 ok, 1 failure, 2 bad usage or input)

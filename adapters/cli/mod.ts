@@ -8,3 +8,5 @@ export { main, MAIN_HELP } from "./main.ts";
 export { CliError, loadConfig, REPLAY_HELP, replayCommand } from "./replay.ts";
 export { SIMULATE_HELP, simulateCommand } from "./simulate.ts";
 export { DEMO_HELP, demoCommand } from "./demo.ts";
+export { formatPreauthJson, PREAUTH_DEFAULT_CTN, PREAUTH_HELP, preauthCommand } from "./preauth.ts";
+export { CTN_HELP, ctnCommand, type CtnCommandOptions } from "./ctn.ts";

@@ -27,7 +27,7 @@ import {
   type PanaPaaSessionInfo,
   type PanaPaaStats,
 } from "../../lib/pana/paa.ts";
-import { PANA_UDP_PORT } from "../../lib/wire/pana_constants.ts";
+import { PANA_MAX_MESSAGE_LENGTH, PANA_UDP_PORT } from "../../lib/wire/pana_constants.ts";
 import { _bindUdp, _closeUdp, _cryptoRandom, _hostPort, _Timers } from "./_udp.ts";
 
 const _logger = getLogger(["mpa", "pana"]);
@@ -170,7 +170,12 @@ export class PanaPaa {
     });
     let socket: Socket;
     try {
-      socket = await _bindUdp(family as 4 | 6, host, port);
+      socket = await _bindUdp(
+        family as 4 | 6,
+        host,
+        port,
+        options.maxLength ?? PANA_MAX_MESSAGE_LENGTH,
+      );
     } catch (error) {
       throw new ConfigError(
         "port",

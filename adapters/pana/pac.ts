@@ -276,8 +276,15 @@ class _Run {
     void this.finish();
   }
 
-  async finish(): Promise<void> {
-    if (this.finished) return;
+  /** Ends the run; every caller waits for the same teardown (sends flushed, socket closed). */
+  finish(): Promise<void> {
+    this.#finishing ??= this.#teardown();
+    return this.#finishing;
+  }
+
+  #finishing: Promise<void> | undefined;
+
+  async #teardown(): Promise<void> {
     this.finished = true;
     this.#timers.clear();
     this.#hooks.forget(this);

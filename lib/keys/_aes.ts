@@ -6,6 +6,10 @@
  * the CBC-MAC that CMAC (RFC 4493) finishes (n blocks). WebCrypto always appends a
  * PKCS#7 padding block, which is ignored here.
  *
+ * Counter mode gives E_K(C), E_K(C + 1), ... (C + j incrementing the low bits) as its
+ * key stream over zero bytes: many independent blocks in one call when their inputs
+ * are consecutive.
+ *
  * Each WebCrypto call costs tens of microseconds in Deno whatever its size, so the
  * callers batch blocks into one call and run independent calls concurrently.
  *
@@ -65,6 +69,32 @@ export async function _cmac(
   subkeys: _Subkeys,
   message: Uint8Array,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  return await _cbcLastBlock(key, _cmacInput(subkeys, message));
+}
+
+/**
+ * AES-CMAC with precomputed subkeys and E_K(MAC), in one WebCrypto call: the CBC pass
+ * that ends with the MAC goes on over one zero block, whose ciphertext is
+ * E_K(MAC XOR 0^128). EAX uses it for N' and the first block of its key stream.
+ */
+export async function _cmacAndNext(
+  key: CryptoKey,
+  subkeys: _Subkeys,
+  message: Uint8Array,
+): Promise<readonly [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>]> {
+  const m = _cmacInput(subkeys, message);
+  const data = new Uint8Array(m.length + _BLOCK);
+  data.set(m);
+  const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: _ZERO_IV }, key, data);
+  // `out` holds data.length bytes of ciphertext plus one block of padding.
+  return [
+    new Uint8Array(out, m.length - _BLOCK, _BLOCK).slice(),
+    new Uint8Array(out, m.length, _BLOCK).slice(),
+  ];
+}
+
+/** The CBC input of CMAC: `message`, its last block padded and XORed with K1 or K2. */
+function _cmacInput(subkeys: _Subkeys, message: Uint8Array): Uint8Array<ArrayBuffer> {
   const blocks = Math.max(1, Math.ceil(message.length / _BLOCK));
   const complete = message.length > 0 && message.length % _BLOCK === 0;
   const m = new Uint8Array(blocks * _BLOCK);
@@ -75,7 +105,33 @@ export async function _cmac(
   const subkey = complete ? subkeys.k1 : subkeys.k2;
   const last = (blocks - 1) * _BLOCK;
   for (let i = 0; i < _BLOCK; i++) m[last + i]! ^= subkey[i]!;
-  return await _cbcLastBlock(key, m);
+  return m;
+}
+
+/** Imports a raw AES-128 key for counter mode ({@link _ctrKeyStream}); not extractable. */
+export async function _importAesCtrKey(raw: Uint8Array): Promise<CryptoKey> {
+  return await crypto.subtle.importKey("raw", _copy(raw), { name: "AES-CTR" }, false, [
+    "encrypt",
+  ]);
+}
+
+/**
+ * The key stream E_K(C), E_K(C + 1), ..., E_K(C + blocks - 1): one WebCrypto call.
+ * The sum is taken on the last 32 bits of C (the shortest counter Deno supports); the
+ * callers keep the last byte of C plus `blocks - 1` at most 255, so that only the
+ * last byte changes.
+ */
+export async function _ctrKeyStream(
+  key: CryptoKey,
+  counter: Uint8Array,
+  blocks: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const out = await crypto.subtle.encrypt(
+    { name: "AES-CTR", counter: _copy(counter), length: 32 },
+    key,
+    new Uint8Array(blocks * _BLOCK),
+  );
+  return new Uint8Array(out);
 }
 
 /** Doubling in GF(2^128) with the CMAC polynomial: `block << 1`, XOR 0x87 on carry. */

@@ -13,7 +13,7 @@
  * @module
  */
 import { aesCtr } from "./aes_block.ts";
-import { _BLOCK, _checkAesKey, _cmac, _cmacSubkeys, type _Subkeys } from "./_aes.ts";
+import { _BLOCK, _checkAesKey, _cmac, _cmacAndNext, _cmacSubkeys, type _Subkeys } from "./_aes.ts";
 import { _concat, _requireBytes } from "./_bytes.ts";
 import { constantTimeEqual } from "./constant_time.ts";
 import { IntegrityError } from "./integrity_error.ts";
@@ -64,11 +64,24 @@ export async function eaxEncrypt(
   _requireBytes(nonce, "EAX nonce");
   _requireBytes(header, "EAX header");
   const subkeys = await _cmacSubkeys(key);
-  const [n, h] = await Promise.all([
-    _omac(key, subkeys, 0, nonce),
-    _omac(key, subkeys, 1, header),
-  ]);
-  const ciphertext = await aesCtr(key, n, plaintext);
+  let n: Uint8Array;
+  let h: Uint8Array;
+  let ciphertext: Uint8Array<ArrayBuffer>;
+  if (plaintext.length <= _BLOCK) {
+    // One key-stream block, E_K(N'), comes with N' (see _omacAndNext).
+    let stream: Uint8Array;
+    [[n, stream], h] = await Promise.all([
+      _omacAndNext(key, subkeys, 0, nonce),
+      _omac(key, subkeys, 1, header),
+    ]);
+    ciphertext = _xorPrefix(plaintext, stream);
+  } else {
+    [n, h] = await Promise.all([
+      _omac(key, subkeys, 0, nonce),
+      _omac(key, subkeys, 1, header),
+    ]);
+    ciphertext = await aesCtr(key, n, plaintext);
+  }
   const c = await _omac(key, subkeys, 2, ciphertext);
   return { ciphertext, tag: _tag(n, h, c, tagLength) };
 }
@@ -118,15 +131,20 @@ export async function eaxDecrypt(
   _requireBytes(header, "EAX header");
   _requireBytes(ciphertext, "EAX ciphertext");
   const subkeys = await _cmacSubkeys(key);
-  const [n, h, c] = await Promise.all([
-    _omac(key, subkeys, 0, nonce),
+  const short = ciphertext.length <= _BLOCK;
+  // For a short message the one key-stream block, E_K(N'), comes with N'; it is
+  // applied only once the tag has verified.
+  const [[n, stream], h, c] = await Promise.all([
+    short
+      ? _omacAndNext(key, subkeys, 0, nonce)
+      : _omac(key, subkeys, 0, nonce).then((n) => [n, undefined] as const),
     _omac(key, subkeys, 1, header),
     _omac(key, subkeys, 2, ciphertext),
   ]);
   if (!constantTimeEqual(_tag(n, h, c, tag.length), tag)) {
     throw new IntegrityError("EAX tag mismatch: the message or its header was altered");
   }
-  return await aesCtr(key, n, ciphertext);
+  return stream === undefined ? await aesCtr(key, n, ciphertext) : _xorPrefix(ciphertext, stream);
 }
 
 /** OMAC^t_K(M) = CMAC_K([t]_16 || M). */
@@ -139,6 +157,28 @@ async function _omac(
   const tweak = new Uint8Array(_BLOCK);
   tweak[_BLOCK - 1] = t;
   return await _cmac(key, subkeys, _concat(tweak, message));
+}
+
+/**
+ * OMAC^t_K(M) and E_K(OMAC^t_K(M)) in one WebCrypto call: for t = 0 and the nonce,
+ * N' and the first block of the EAX key stream (counter mode from N').
+ */
+async function _omacAndNext(
+  key: CryptoKey,
+  subkeys: _Subkeys,
+  t: number,
+  message: Uint8Array,
+): Promise<readonly [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>]> {
+  const tweak = new Uint8Array(_BLOCK);
+  tweak[_BLOCK - 1] = t;
+  return await _cmacAndNext(key, subkeys, _concat(tweak, message));
+}
+
+/** `data` (at most one block) XOR the first bytes of one key-stream block. */
+function _xorPrefix(data: Uint8Array, stream: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! ^ stream[i]!;
+  return out;
 }
 
 function _tag(

@@ -105,6 +105,33 @@ describe("eapPskDeriveKeys (RFC 4764 section 3.2, modified counter mode)", () =>
     expect(keys.emsk.slice(48, 64)).toEqual(await block(9));
   });
 
+  it("equals the block-by-block definition whatever the low 4 bits of X (one counter-mode call)", async () => {
+    // The implementation takes E_KDK(X XOR c_i) from 16 consecutive counter blocks
+    // starting at X with its low 4 bits cleared: check every value of those bits.
+    const kdk = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
+    const key = await importAesKey(kdk);
+    const seen = new Set<number>();
+    for (let n = 0; seen.size < 16 && n < 2000; n++) {
+      const randP = new Uint8Array(16);
+      new DataView(randP.buffer).setUint32(12, n);
+      const x = await aesEncryptBlock(key, randP);
+      if (seen.has(x[15]! & 0x0f)) continue;
+      seen.add(x[15]! & 0x0f);
+      const blocks = await Promise.all(
+        Array.from({ length: 9 }, (_, i) => {
+          const input = x.slice();
+          input[15]! ^= i + 1;
+          return aesEncryptBlock(key, input);
+        }),
+      );
+      const keys = await eapPskDeriveKeys(kdk, randP);
+      expect(keys.tek).toEqual(blocks[0]);
+      expect(keys.msk).toEqual(new Uint8Array(blocks.slice(1, 5).flatMap((b) => [...b])));
+      expect(keys.emsk).toEqual(new Uint8Array(blocks.slice(5, 9).flatMap((b) => [...b])));
+    }
+    expect(seen.size).toBe(16);
+  });
+
   it("gives a fresh MSK for a fresh RAND_P, and the same one for the same inputs", async () => {
     const a = await eapPskDeriveKeys(hex(KDK), hex(RAND_P));
     const other = hex(RAND_P);
