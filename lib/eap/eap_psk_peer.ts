@@ -34,6 +34,7 @@ import {
   eapPskKeySetup,
   type EapPskLongTermKeys,
   eapPskMacs,
+  type EapPskSessionKeys,
 } from "../keys/eap_psk_keys.ts";
 import { IntegrityError } from "../keys/integrity_error.ts";
 import { decodeEap, eapIdentity, type EapPacket, encodeEap } from "../wire/eap.ts";
@@ -82,6 +83,8 @@ type _Phase =
     readonly randS: Uint8Array;
     readonly randP: Uint8Array;
     readonly macS: Uint8Array;
+    /** TEK, MSK and EMSK, derived while message 2 travels (they need RAND_P only). */
+    readonly sessionKeys: Promise<EapPskSessionKeys>;
   }
   /** Message 4 sent with DONE_SUCCESS: waiting for EAP Success. */
   | { readonly name: "msg4-sent"; readonly msk: Uint8Array; readonly emsk: Uint8Array }
@@ -292,7 +295,9 @@ class _EapPskPeer implements EapPeer {
     if (!(randP instanceof Uint8Array) || randP.length !== EAP_PSK_RAND_LENGTH) {
       throw new RangeError(`Invalid random source: asked for ${EAP_PSK_RAND_LENGTH} bytes`);
     }
-    const { ak } = await this.#keys();
+    const { ak, kdk } = await this.#keys();
+    const sessionKeys = eapPskDeriveKeys(kdk, randP.slice());
+    sessionKeys.catch(() => {}); // awaited with message 3, where a rejection surfaces
     const { macP, macS } = await eapPskMacs(ak, this.#idP, msg.idS, msg.randS, randP);
     const reply: EapPskMessage2 = {
       t: 1,
@@ -302,7 +307,7 @@ class _EapPskPeer implements EapPeer {
       idP: this.#idP,
     };
     const eap = _psk(identifier, reply);
-    this.#phase = { name: "msg2-sent", randS: msg.randS, randP: reply.randP, macS };
+    this.#phase = { name: "msg2-sent", randS: msg.randS, randP: reply.randP, macS, sessionKeys };
     return { kind: "response", eap };
   }
 
@@ -324,8 +329,7 @@ class _EapPskPeer implements EapPeer {
         reason: `EAP-PSK message 3 nonce ${msg.pchannel.nonce}, expected ${_SERVER_NONCE}`,
       };
     }
-    const { kdk } = await this.#keys();
-    const { tek, msk, emsk } = await eapPskDeriveKeys(kdk, phase.randP);
+    const { tek, msk, emsk } = await phase.sessionKeys;
     let plaintext: Uint8Array;
     try {
       plaintext = await eapPskChannelOpen(

@@ -273,11 +273,15 @@ class _EapPskServer implements EapAuthenticator {
       return this.#fail(`Unusable PSK for "${identity}": expected ${EAP_PSK_KEY_LENGTH} bytes`);
     }
     const { ak, kdk } = await eapPskKeySetup(psk);
-    const { macP, macS } = await eapPskMacs(ak, msg.idP, this.#idS, phase.randS, msg.randP);
+    // The session keys need KDK and RAND_P only: derived alongside the MACs (each
+    // WebCrypto call is a round trip to its threads), used only if MAC_P verifies.
+    const [{ macP, macS }, { tek, msk }] = await Promise.all([
+      eapPskMacs(ak, msg.idP, this.#idS, phase.randS, msg.randP),
+      eapPskDeriveKeys(kdk, msg.randP),
+    ]);
     if (!constantTimeEqual(macP, msg.macP)) {
       return this.#fail(`EAP-PSK MAC_P does not verify for "${identity}": wrong PSK`);
     }
-    const { tek, msk } = await eapPskDeriveKeys(kdk, msg.randP);
     const plaintext = encodeEapPskChannelPlaintext({ result: EapPskResult.DoneSuccess });
     const identifier = (this.#identifier + 1) & 0xff;
     const draft: EapPskMessage = {

@@ -834,31 +834,32 @@ export class PanaPacMachine {
     if (step.msk.length < MSK_MIN_LENGTH) {
       return this.#fail("protocol", `EAP MSK of ${step.msk.length} bytes, expected at least 64`);
     }
-    const authKey = await panaAuthKey(
-      step.msk,
-      this.#iPar,
-      this.#iPan,
-      pacNonce,
-      paaNonce,
-      keyId.value,
-    );
-    const check = await _verifyPana(bytes, authKey, this.#maxLength);
+    const sessionId = msg.sessionId;
+    // Independent WebCrypto work runs concurrently (each call costs a round trip to
+    // WebCrypto's threads): PANA_AUTH_KEY with the MPA-SA keys, then the final PAR's
+    // AUTH check with the final PAN's AUTH. Nothing is sent nor kept unless the AUTH
+    // of the final PAR verifies.
+    const [authKey, keys] = await Promise.all([
+      panaAuthKey(step.msk, this.#iPar, this.#iPan, pacNonce, paaNonce, keyId.value),
+      mpaSaKeyMaterial(step.msk, sessionId, this.#ctn),
+    ]);
+    const [check, pan] = await Promise.all([
+      _verifyPana(bytes, authKey, this.#maxLength),
+      _signPana(
+        {
+          flags: panaFlags({ complete: true, preauth: this.#preauth }),
+          type: PanaMessageType.Auth,
+          sessionId,
+          seq: msg.seq,
+          avps: [{ kind: "keyId", value: keyId.value }],
+        },
+        authKey,
+        this.#maxLength,
+      ),
+    ]);
     if (check !== "ok") return [this.#drop("bad-auth", _authDetail(check, "the final PAR"))];
     const lifetime = findAvp(msg, "sessionLifetime");
     const lifetimeMs = lifetime === undefined ? this.#defaultLifetimeMs : lifetime.value * 1000;
-    const sessionId = msg.sessionId;
-    const pan = await _signPana(
-      {
-        flags: panaFlags({ complete: true, preauth: this.#preauth }),
-        type: PanaMessageType.Auth,
-        sessionId,
-        seq: msg.seq,
-        avps: [{ kind: "keyId", value: keyId.value }],
-      },
-      authKey,
-      this.#maxLength,
-    );
-    const keys = await mpaSaKeyMaterial(step.msk, sessionId, this.#ctn);
     const now = this.#now();
     this.#lastRx = { seq: msg.seq, bytes, answer: pan };
     this.#authKey = authKey;
