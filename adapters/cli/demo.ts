@@ -2,8 +2,9 @@
  * `mpa demo`: simulates a drive across three cells of two domains and prints a
  * readable timeline of the handover decisions with their reasons and budgets.
  *
- * Not yet a full handover: the protocol adapters (PANA, DHCP, tunnel, binding
- * updates) arrive with later issues; this shows the decision layer on its own.
+ * Not yet a full handover: pre-authentication runs for real (`mpa ctn --aa`, `mpa
+ * preauth`), but configuration, the tunnel and binding updates arrive with later issues;
+ * this shows the decision layer on its own.
  *
  * @module
  */
@@ -108,7 +109,7 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
       `(pre-authenticated, pre-configured and bound before the link switch).`,
   );
   out.line(
-    "The protocol steps behind each decision (PANA, DHCP, tunnel, binding updates) arrive in later issues.",
+    "Decisions only: pre-authentication runs for real with 'mpa ctn --aa' and 'mpa preauth'; DHCP, the tunnel and binding updates arrive in later issues, and the agent issue joins them into this demo.",
   );
   out.flush();
   return 0;
