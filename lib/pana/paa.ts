@@ -1135,6 +1135,29 @@ export class PanaPaaMachine {
     ];
   }
 
+  /**
+   * Checks a request of an open session (PNR, PTR): it must come after the
+   * authentication phase and carry a valid AUTH (RFC 5191 section 5.3).
+   *
+   * @returns the drop to answer with, or undefined when the request may proceed
+   */
+  async #checkOpenRequest(
+    s: _Session,
+    bytes: Uint8Array,
+    from: PanaPeer,
+    name: "PNR" | "PTR",
+  ): Promise<PanaPaaCommand[] | undefined> {
+    const authKey = s.authKey;
+    if (authKey === undefined || (s.state !== "open" && s.state !== "closing")) {
+      return [this.#drop("unexpected-message", `${name} during the authentication phase`, s.id)];
+    }
+    const check = await _verifyPana(bytes, authKey, this.#maxLength);
+    if (check !== "ok") {
+      return [this.#drop("bad-auth", `${_authDetail(check, name)} from ${_label(from)}`, s.id)];
+    }
+    return undefined;
+  }
+
   /** A PNR: the re-authorization ping (RFC 5191 section 4.3; RFC 6252 section C.2). */
   async #onPnr(
     s: _Session,
@@ -1142,14 +1165,9 @@ export class PanaPaaMachine {
     bytes: Uint8Array,
     from: PanaPeer,
   ): Promise<PanaPaaCommand[]> {
-    const authKey = s.authKey;
-    if (authKey === undefined || (s.state !== "open" && s.state !== "closing")) {
-      return [this.#drop("unexpected-message", "PNR during the authentication phase", s.id)];
-    }
-    const check = await _verifyPana(bytes, authKey, this.#maxLength);
-    if (check !== "ok") {
-      return [this.#drop("bad-auth", `${_authDetail(check, "PNR")} from ${_label(from)}`, s.id)];
-    }
+    const refused = await this.#checkOpenRequest(s, bytes, from, "PNR");
+    if (refused !== undefined) return refused;
+    const authKey = s.authKey!; // present: #checkOpenRequest verified the AUTH with it
     if (msg.flags.auth || !msg.flags.ping) {
       return [
         this.#drop(
@@ -1193,14 +1211,9 @@ export class PanaPaaMachine {
     bytes: Uint8Array,
     from: PanaPeer,
   ): Promise<PanaPaaCommand[]> {
-    const authKey = s.authKey;
-    if (authKey === undefined || (s.state !== "open" && s.state !== "closing")) {
-      return [this.#drop("unexpected-message", "PTR during the authentication phase", s.id)];
-    }
-    const check = await _verifyPana(bytes, authKey, this.#maxLength);
-    if (check !== "ok") {
-      return [this.#drop("bad-auth", `${_authDetail(check, "PTR")} from ${_label(from)}`, s.id)];
-    }
+    const refused = await this.#checkOpenRequest(s, bytes, from, "PTR");
+    if (refused !== undefined) return refused;
+    const authKey = s.authKey!; // present: #checkOpenRequest verified the AUTH with it
     const pta = await _signPana(
       {
         flags: panaFlags(),
