@@ -53,6 +53,7 @@ import {
 import { assertLinkSample, type LinkSample } from "../lib/metrics/link_sample.ts";
 import type { Qualification } from "../lib/operators/hysteresis.ts";
 import { type LeadEstimate, secondsToCellEdge } from "../lib/operators/lead_time.ts";
+import { TrendWindow } from "../lib/operators/trend_window.ts";
 import type { PingPong } from "../lib/operators/ping_pong.ts";
 
 /** Timer phases, as in timeToTrigger. */
@@ -427,15 +428,7 @@ export function referenceDecide(
   const cells = o.cells;
   const outageSnr = hConfig.outageSnr;
   const windowMs = o.trendWindowMs;
-  let times = new Float64Array(16);
-  let snrs = new Float64Array(16);
-  let head = 0;
-  let count = 0;
-  let base = 0;
-  let st = 0;
-  let sy = 0;
-  let stt = 0;
-  let sty = 0;
+  const trend = new TrendWindow(windowMs);
   let windowPoa: string | undefined;
   const leadEstimate: { t: number; poa: string; seconds: number; method: "geometry" | "trend" } = {
     t: 0,
@@ -445,91 +438,14 @@ export function referenceDecide(
   };
   const leadEvent = { kind: "lead", estimate: leadEstimate as LeadEstimate } as const;
 
-  const rebase = (t: number): void => {
-    base = t;
-    st =
-      sy =
-      stt =
-      sty =
-        0;
-    const mask = times.length - 1;
-    for (let i = 0; i < count; i++) {
-      const j = (head + i) & mask;
-      const x = times[j]! - base;
-      const y = snrs[j]!;
-      st += x;
-      sy += y;
-      stt += x * x;
-      sty += x * y;
-    }
-  };
-
-  const grow = (): void => {
-    const size = times.length;
-    const t2 = new Float64Array(size * 2);
-    const y2 = new Float64Array(size * 2);
-    for (let i = 0; i < count; i++) {
-      const j = (head + i) & (size - 1);
-      t2[i] = times[j]!;
-      y2[i] = snrs[j]!;
-    }
-    times = t2;
-    snrs = y2;
-    head = 0;
-  };
-
-  const trendSlope = (t: number, snr: number): number => {
-    if (count === 0) {
-      base = t;
-      st =
-        sy =
-        stt =
-        sty =
-          0;
-    } else if (t - base > _REBASE_WINDOWS * windowMs) rebase(t);
-    if (count === times.length) grow();
-    const mask = times.length - 1;
-    const tail = (head + count) & mask;
-    times[tail] = t;
-    snrs[tail] = snr;
-    count++;
-    const x = t - base;
-    st += x;
-    sy += snr;
-    stt += x * x;
-    sty += x * snr;
-    const cutoff = t - windowMs;
-    while (count > 0 && times[head]! <= cutoff) {
-      const ox = times[head]! - base;
-      const oy = snrs[head]!;
-      st -= ox;
-      sy -= oy;
-      stt -= ox * ox;
-      sty -= ox * oy;
-      head = (head + 1) & mask;
-      count--;
-    }
-    if (count < 2 || !(t > times[head]!)) return NaN;
-    const n = count;
-    const sxx = n * stt - st * st;
-    if (!(sxx > 0)) return NaN;
-    return (1000 * (n * sty - st * sy)) / sxx;
-  };
-
   const lead = (sample: LinkSample, snr: number): void => {
     const current = serving;
     if (current !== windowPoa) {
       windowPoa = current;
-      head = 0;
-      count = 0;
-      st =
-        sy =
-        stt =
-        sty =
-          0;
+      trend.reset();
     }
     if (current === undefined || sample.poa !== current) return;
-    const slope = trendSlope(sample.t, snr);
+    const slope = trend.push(sample.t, snr);
     const cell = cells.get(current);
     leadEstimate.t = sample.t;
     leadEstimate.poa = current;

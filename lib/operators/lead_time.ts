@@ -7,6 +7,7 @@
  */
 import { Observable, type OperatorFunction } from "npm:rxjs@^7.8.2";
 import { ConfigError } from "../errors.ts";
+import { TrendWindow } from "./trend_window.ts";
 import type { LinkSample, Position, Velocity } from "../metrics/link_sample.ts";
 import type { Cell } from "../metrics/cell.ts";
 
@@ -77,9 +78,6 @@ export function secondsToCellEdge(
   return Math.max(0, tau);
 }
 
-/** Rebase the running sums once the newest time is this many windows past the base. */
-const _REBASE_WINDOWS = 8;
-
 /**
  * Estimates, for every sample of the serving PoA, the seconds until the serving link
  * is lost (RFC 6252 section C.6: the lead time the proactive phases must fit in).
@@ -139,100 +137,9 @@ export function leadTime(
 
   return (source) =>
     new Observable<LeadEstimate>((subscriber) => {
-      // Per-subscription trend window: a growable ring buffer of (t, snr) and running
-      // sums over it, with t taken relative to `base` to keep the sums well conditioned.
-      let times = new Float64Array(16);
-      let snrs = new Float64Array(16);
-      let head = 0; // index of the oldest sample
-      let count = 0;
-      let base = 0;
-      let st = 0; // Σ(t − base)
-      let sy = 0; // Σ snr
-      let stt = 0; // Σ(t − base)²
-      let sty = 0; // Σ(t − base)·snr
+      // Per-subscription trend window of the serving PoA's SNR.
+      const trend = new TrendWindow(windowMs);
       let windowPoa: string | undefined;
-
-      const reset = (): void => {
-        head = 0;
-        count = 0;
-        st =
-          sy =
-          stt =
-          sty =
-            0;
-      };
-
-      const rebase = (t: number): void => {
-        base = t;
-        st =
-          sy =
-          stt =
-          sty =
-            0;
-        const mask = times.length - 1;
-        for (let i = 0; i < count; i++) {
-          const j = (head + i) & mask;
-          const x = times[j]! - base;
-          const y = snrs[j]!;
-          st += x;
-          sy += y;
-          stt += x * x;
-          sty += x * y;
-        }
-      };
-
-      const grow = (): void => {
-        const size = times.length;
-        const t2 = new Float64Array(size * 2);
-        const y2 = new Float64Array(size * 2);
-        for (let i = 0; i < count; i++) {
-          const j = (head + i) & (size - 1);
-          t2[i] = times[j]!;
-          y2[i] = snrs[j]!;
-        }
-        times = t2;
-        snrs = y2;
-        head = 0;
-      };
-
-      /** Adds a sample, drops those at or before t − window, returns the slope in dB/s. */
-      const trendSlope = (t: number, snr: number): number => {
-        if (count === 0) {
-          base = t;
-          st =
-            sy =
-            stt =
-            sty =
-              0;
-        } else if (t - base > _REBASE_WINDOWS * windowMs) rebase(t);
-        if (count === times.length) grow();
-        const mask = times.length - 1;
-        const tail = (head + count) & mask;
-        times[tail] = t;
-        snrs[tail] = snr;
-        count++;
-        const x = t - base;
-        st += x;
-        sy += snr;
-        stt += x * x;
-        sty += x * snr;
-        const cutoff = t - windowMs;
-        while (count > 0 && times[head]! <= cutoff) {
-          const ox = times[head]! - base;
-          const oy = snrs[head]!;
-          st -= ox;
-          sy -= oy;
-          stt -= ox * ox;
-          sty -= ox * oy;
-          head = (head + 1) & mask;
-          count--;
-        }
-        if (count < 2 || !(t > times[head]!)) return NaN;
-        const n = count;
-        const sxx = n * stt - st * st;
-        if (!(sxx > 0)) return NaN;
-        return (1000 * (n * sty - st * sy)) / sxx;
-      };
 
       return source.subscribe({
         next(sample) {
@@ -242,10 +149,10 @@ export function leadTime(
             const serving = servingOf();
             if (serving !== windowPoa) {
               windowPoa = serving;
-              reset();
+              trend.reset();
             }
             if (serving === undefined || sample.poa !== serving) return;
-            const slope = trendSlope(sample.t, sample.snr);
+            const slope = trend.push(sample.t, sample.snr);
             const cell = cells?.get(serving);
             if (
               cell !== undefined && sample.pos !== undefined &&

@@ -16,3 +16,4 @@ export {
   secondsToCellEdge,
 } from "./lead_time.ts";
 export { type Attachment, type PingPong, pingPong, type PingPongOptions } from "./ping_pong.ts";
+export * from "./trend_window.ts";
