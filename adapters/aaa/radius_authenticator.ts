@@ -45,6 +45,7 @@ import {
   type RadiusReply,
   RadiusUnreachableError,
 } from "../radius/client.ts";
+import { SerialQueue } from "../../lib/eap/serial_queue.ts";
 
 const _logger = getLogger(["mpa", "aaa"]);
 
@@ -120,7 +121,7 @@ class _RadiusEapAuthenticator implements EapAuthenticator {
   #identityRequest: Uint8Array | undefined;
   #userName = "";
   #state: Uint8Array | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
 
   constructor(
     client: RadiusEapClient,
@@ -135,17 +136,11 @@ class _RadiusEapAuthenticator implements EapAuthenticator {
   }
 
   start(): Promise<EapAuthStep> {
-    return this.#serialize(() => this.#start());
+    return this.#queue.run(() => this.#start());
   }
 
   handle(eap: Uint8Array): Promise<EapAuthStep> {
-    return this.#serialize(() => this.#handle(eap));
-  }
-
-  #serialize(work: () => Promise<EapAuthStep> | EapAuthStep): Promise<EapAuthStep> {
-    const next = this.#queue.then(work);
-    this.#queue = next.catch(() => {});
-    return next;
+    return this.#queue.run(() => this.#handle(eap));
   }
 
   #start(): EapAuthStep {

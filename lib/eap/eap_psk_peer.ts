@@ -52,6 +52,7 @@ import {
   encodeEapPskChannelPlaintext,
 } from "../wire/eap_psk.ts";
 import type { EapPeer, EapPeerStep, RandomBytes } from "./eap_method.ts";
+import { SerialQueue } from "./serial_queue.ts";
 
 /** Options of {@link createEapPskPeer}. */
 export interface EapPskPeerOptions {
@@ -130,7 +131,7 @@ class _EapPskPeer implements EapPeer {
   #phase: _Phase = { name: "idle" };
   /** The last Request answered and the Response sent, for retransmissions. */
   #last: { readonly request: Uint8Array; readonly response: Uint8Array } | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
 
   constructor(options: EapPskPeerOptions) {
     if (options.identity.length === 0) {
@@ -155,9 +156,7 @@ class _EapPskPeer implements EapPeer {
   }
 
   handle(eap: Uint8Array): Promise<EapPeerStep> {
-    const next = this.#queue.then(() => this.#handle(eap));
-    this.#queue = next.catch(() => {});
-    return next;
+    return this.#queue.run(() => this.#handle(eap));
   }
 
   async #handle(bytes: Uint8Array): Promise<EapPeerStep> {

@@ -44,6 +44,7 @@ import type {
   EapAuthStep,
   RandomBytes,
 } from "./eap_method.ts";
+import { SerialQueue } from "./serial_queue.ts";
 
 /** Options of {@link createEapPskServerFactory}. */
 export interface EapPskServerFactoryOptions {
@@ -158,7 +159,7 @@ class _EapPskServer implements EapAuthenticator {
   #identifier = 0;
   #request: Uint8Array | undefined;
   #phase: _Phase = { name: "new" };
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
 
   constructor(options: EapPskServerOptions) {
     _checkServerId(options.serverId);
@@ -176,17 +177,11 @@ class _EapPskServer implements EapAuthenticator {
   }
 
   start(): Promise<EapAuthStep> {
-    return this.#serialize(() => this.#start());
+    return this.#queue.run(() => this.#start());
   }
 
   handle(eap: Uint8Array): Promise<EapAuthStep> {
-    return this.#serialize(() => this.#handle(eap));
-  }
-
-  #serialize(work: () => Promise<EapAuthStep> | EapAuthStep): Promise<EapAuthStep> {
-    const next = this.#queue.then(work);
-    this.#queue = next.catch(() => {});
-    return next;
+    return this.#queue.run(() => this.#handle(eap));
   }
 
   #start(): EapAuthStep {

@@ -28,3 +28,4 @@ export * from "./credentials.ts";
 export * from "./eap_method.ts";
 export * from "./eap_psk_peer.ts";
 export * from "./eap_psk_server.ts";
+export * from "./serial_queue.ts";
