@@ -46,6 +46,7 @@ import {
   RadiusUnreachableError,
 } from "../radius/client.ts";
 import { SerialQueue } from "../../lib/eap/serial_queue.ts";
+import { discardOnCodecError, readEapResponse } from "../../lib/eap/eap_response.ts";
 
 const _logger = getLogger(["mpa", "aaa"]);
 
@@ -163,21 +164,9 @@ class _RadiusEapAuthenticator implements EapAuthenticator {
     if (this.#phase === "done") {
       return { kind: "discard", reason: "EAP conversation already finished" };
     }
-    let packet: EapPacket;
-    try {
-      packet = decodeEap(bytes);
-    } catch (error) {
-      return _discardOn(error);
-    }
-    if (packet.code !== EapCode.Response) {
-      return { kind: "discard", reason: `EAP code ${packet.code} received by the authenticator` };
-    }
-    if (packet.identifier !== this.#identifier) {
-      return {
-        kind: "discard",
-        reason: `EAP Response identifier ${packet.identifier}, expected ${this.#identifier}`,
-      };
-    }
+    const read = readEapResponse(bytes, this.#identifier);
+    if (read.kind === "discard") return read;
+    const packet = read.packet;
     if (this.#phase === "identity-sent") {
       if (packet.type !== EapType.Identity) {
         return { kind: "discard", reason: `EAP Response of type ${packet.type} to Identity` };
@@ -185,7 +174,7 @@ class _RadiusEapAuthenticator implements EapAuthenticator {
       try {
         this.#userName = readEapIdentity(packet);
       } catch (error) {
-        return _discardOn(error);
+        return discardOnCodecError(error);
       }
       if (this.#userName.length === 0) return this.#fail("Empty EAP identity: no User-Name");
       this.#phase = "relaying";
@@ -329,11 +318,4 @@ function _text(bytes: Uint8Array | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function _discardOn(error: unknown): EapAuthStep {
-  if (error instanceof MalformedMessageError || error instanceof ProtocolViolationError) {
-    return { kind: "discard", reason: error.message };
-  }
-  throw error;
 }

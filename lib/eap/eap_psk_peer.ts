@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { ConfigError, MalformedMessageError, ProtocolViolationError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import { constantTimeEqual } from "../keys/constant_time.ts";
 import { eapPskChannelOpen, eapPskChannelSeal } from "../keys/eap_psk_channel.ts";
 import {
@@ -53,6 +53,7 @@ import {
 } from "../wire/eap_psk.ts";
 import type { EapPeer, EapPeerStep, RandomBytes } from "./eap_method.ts";
 import { SerialQueue } from "./serial_queue.ts";
+import { discardOnCodecError } from "./eap_response.ts";
 
 /** Options of {@link createEapPskPeer}. */
 export interface EapPskPeerOptions {
@@ -167,7 +168,7 @@ class _EapPskPeer implements EapPeer {
     try {
       packet = decodeEap(bytes);
     } catch (error) {
-      return _discardOn(error);
+      return discardOnCodecError(error);
     }
     switch (packet.code) {
       case EapCode.Response:
@@ -191,7 +192,7 @@ class _EapPskPeer implements EapPeer {
     try {
       step = await this.#onRequest(packet.identifier, packet.type, packet.typeData, request);
     } catch (error) {
-      step = _discardOn(error);
+      step = discardOnCodecError(error);
     }
     if (step.kind === "response") this.#last = { request: request.slice(), response: step.eap };
     if (step.kind === "failure") this.#phase = { name: "done" };
@@ -384,13 +385,6 @@ function _psk(identifier: number, msg: EapPskMessage): Uint8Array {
     type: EapType.Psk,
     typeData: encodeEapPsk(msg),
   });
-}
-
-function _discardOn(error: unknown): EapPeerStep {
-  if (error instanceof MalformedMessageError || error instanceof ProtocolViolationError) {
-    return { kind: "discard", reason: error.message };
-  }
-  throw error;
 }
 
 function _phaseText(phase: _Phase): string {

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { ConfigError, MalformedMessageError, ProtocolViolationError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import { constantTimeEqual } from "../keys/constant_time.ts";
 import { eapPskChannelOpen, eapPskChannelSeal } from "../keys/eap_psk_channel.ts";
 import {
@@ -25,7 +25,7 @@ import {
   eapPskMacs,
 } from "../keys/eap_psk_keys.ts";
 import { IntegrityError } from "../keys/integrity_error.ts";
-import { decodeEap, eapIdentity, type EapPacket, encodeEap, readEapIdentity } from "../wire/eap.ts";
+import { eapIdentity, encodeEap, readEapIdentity } from "../wire/eap.ts";
 import { EAP_PSK_RAND_LENGTH, EapCode, EapPskResult, EapType } from "../wire/eap_constants.ts";
 import {
   decodeEapPsk,
@@ -45,6 +45,7 @@ import type {
   RandomBytes,
 } from "./eap_method.ts";
 import { SerialQueue } from "./serial_queue.ts";
+import { discardOnCodecError, readEapResponse } from "./eap_response.ts";
 
 /** Options of {@link createEapPskServerFactory}. */
 export interface EapPskServerFactoryOptions {
@@ -203,21 +204,9 @@ class _EapPskServer implements EapAuthenticator {
     if (phase.name === "done") {
       return { kind: "discard", reason: "EAP conversation already finished" };
     }
-    let packet: EapPacket;
-    try {
-      packet = decodeEap(bytes);
-    } catch (error) {
-      return _discardOn(error);
-    }
-    if (packet.code !== EapCode.Response) {
-      return { kind: "discard", reason: `EAP code ${packet.code} received by the authenticator` };
-    }
-    if (packet.identifier !== this.#identifier) {
-      return {
-        kind: "discard",
-        reason: `EAP Response identifier ${packet.identifier}, expected ${this.#identifier}`,
-      };
-    }
+    const read = readEapResponse(bytes, this.#identifier);
+    if (read.kind === "discard") return read;
+    const packet = read.packet;
     try {
       if (phase.name === "identity-sent") {
         if (packet.type !== EapType.Identity) {
@@ -239,7 +228,7 @@ class _EapPskServer implements EapAuthenticator {
       }
       return { kind: "discard", reason: `EAP-PSK message ${msg.t + 1} unexpected now` };
     } catch (error) {
-      return _discardOn(error);
+      return discardOnCodecError(error);
     }
   }
 
@@ -374,13 +363,6 @@ class _EapPskServer implements EapAuthenticator {
     }
     return bytes.slice();
   }
-}
-
-function _discardOn(error: unknown): EapAuthStep {
-  if (error instanceof MalformedMessageError || error instanceof ProtocolViolationError) {
-    return { kind: "discard", reason: error.message };
-  }
-  throw error;
 }
 
 /** Plain comparison, for public values (RAND_S). */

@@ -29,3 +29,4 @@ export * from "./eap_method.ts";
 export * from "./eap_psk_peer.ts";
 export * from "./eap_psk_server.ts";
 export * from "./serial_queue.ts";
+export * from "./eap_response.ts";
