@@ -9,6 +9,7 @@ import { simulateCommand } from "./simulate.ts";
 import { demoCommand } from "./demo.ts";
 import { preauthCommand } from "./preauth.ts";
 import { ctnCommand } from "./ctn.ts";
+import { dhcpAcquireCommand } from "./dhcp_acquire.ts";
 import { setupLogging } from "./_io.ts";
 
 /**
@@ -19,7 +20,7 @@ import { setupLogging } from "./_io.ts";
  * ```ts
  * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
  * import { MAIN_HELP } from "./main.ts";
- * for (const command of ["simulate", "replay", "demo", "preauth", "ctn"]) assertStringIncludes(MAIN_HELP, command);
+ * for (const command of ["simulate", "replay", "demo", "preauth", "ctn", "dhcp-acquire"]) assertStringIncludes(MAIN_HELP, command);
  * ```
  */
 export const MAIN_HELP = `mpa: Media-independent Pre-Authentication (RFC 6252)
@@ -27,11 +28,12 @@ export const MAIN_HELP = `mpa: Media-independent Pre-Authentication (RFC 6252)
 Usage: deno run -A mod.ts <command> [options]
 
 Commands:
-  simulate   generate LinkSample JSONL from a mobility scenario
-  replay     turn LinkSample JSONL into handover decisions (JSON lines)
-  demo       a drive across three cells of two domains, as a readable timeline
-  preauth    pre-authenticate once with a CTN's authentication agent (PANA, EAP-PSK)
-  ctn        run a CTN's services: for now the authentication agent (--aa)
+  simulate      generate LinkSample JSONL from a mobility scenario
+  replay        turn LinkSample JSONL into handover decisions (JSON lines)
+  demo          a drive across three cells of two domains, as a readable timeline
+  preauth       pre-authenticate once with a CTN's authentication agent (PANA, EAP-PSK)
+  ctn           run a CTN's services: for now the authentication agent (--aa)
+  dhcp-acquire  acquire an address proactively by unicast DHCPv4 (RFC 6252 7.3.3)
 
 Run 'mpa <command> --help' for a command's options.`;
 
@@ -41,11 +43,12 @@ const _COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = 
   demo: demoCommand,
   preauth: preauthCommand,
   ctn: ctnCommand,
+  "dhcp-acquire": dhcpAcquireCommand,
 };
 
 /**
- * Runs the CLI: dispatches `args[0]` to `simulate`, `replay`, `demo`, `preauth` or
- * `ctn`, prints {@link CliError}, {@link ConfigError} and
+ * Runs the CLI: dispatches `args[0]` to `simulate`, `replay`, `demo`, `preauth`,
+ * `ctn` or `dhcp-acquire`, prints {@link CliError}, {@link ConfigError} and
  * {@link MetricsValidationError} messages to stderr with status 2 (or the
  * `CliError`'s own code), and logs anything else to stderr with status 1. Data
  * goes to stdout, never logs.

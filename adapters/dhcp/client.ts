@@ -1,0 +1,748 @@
+/**
+ * The mobile node's proactive DHCPv4 client (RFC 6252 section 7.3.3): while still
+ * attached to its current network, the MN sends unicast DHCP messages from its
+ * current address (oCoA) to the configuration agent (DHCP server or relay) of a
+ * candidate target network, with the broadcast flag 0 so that the reply comes back
+ * by unicast, and option 118 (RFC 3011) naming the CTN subnet the address is wanted
+ * in. The address obtained is **never** assigned to an interface here: it becomes
+ * the inner address of the proactive handover tunnel, and the physical interface's
+ * only after the move (section 7.3.3, last paragraph). After the move the same
+ * client identifier renews the lease ({@link dhcpRenew}).
+ *
+ * Two ways to reach a server that is not on the MN's link:
+ *
+ * - `ciaddr`: `ciaddr` = oCoA; the server (Kea, ISC dhcpd) answers to `ciaddr`:68;
+ * - `relay`: the MN acts as its own relay agent (RFC 2131 section 4.1): `giaddr` =
+ *   oCoA, source port 67, `hops` 0; the server (dnsmasq) answers to `giaddr`:67.
+ *
+ * Retransmission follows RFC 2131 section 4.1 scaled down: the first after
+ * `retransmitMs` (RFC: 4 s), doubling, randomized by +-`retransmitMs`/4 (RFC: +-1 s),
+ * at most 16 x `retransmitMs` (RFC: 64 s), until the whole exchange's `timeoutMs`.
+ *
+ * @module
+ */
+import type { Socket } from "node:dgram";
+import { getLogger } from "npm:@logtape/logtape@^2.4.2";
+import { signDhcp, verifyDhcp } from "../../lib/keys/dhcp_auth.ts";
+import { hex } from "../../lib/wire/_bytes.ts";
+import {
+  decodeDhcp,
+  type DhcpMessage,
+  dhcpMessage,
+  type DhcpOptions,
+} from "../../lib/wire/dhcp.ts";
+import {
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  DhcpMessageType,
+  DhcpOp,
+  DhcpOption,
+} from "../../lib/wire/dhcp_constants.ts";
+import { encodeDhcp } from "../../lib/wire/dhcp.ts";
+import {
+  _bindUdp4,
+  _chaddrFor,
+  _closeUdp,
+  _maskOf,
+  _nextCounter,
+  _parseCidr,
+  _prefixOfMask,
+  _sendUdp,
+} from "./_dhcp_udp.ts";
+
+const _log = getLogger(["mpa", "dhcp", "client"]);
+
+/**
+ * How the MN reaches a remote DHCP server from its current address (RFC 6252 section
+ * 7.3.3): `ciaddr` (the server answers to ciaddr:68) or `relay` (the MN is its own
+ * relay agent; the server answers to giaddr:67).
+ */
+export type DhcpMode = "ciaddr" | "relay";
+
+/** The MN-CA key that signs the client's messages with option 90 (RFC 3118, see `lib/keys/dhcp_auth.ts`). */
+export interface DhcpClientAuth {
+  /** The MN-CA key of the MPA-SA (WebCrypto HMAC-SHA-256, `sign` usage). */
+  readonly key: CryptoKey;
+  /** The PANA session id of the MPA-SA: the secret id that names the key at the CA. */
+  readonly sessionId: number;
+  /**
+   * Refuse replies without a valid option 90 (default false: a reply without option
+   * 90 is accepted, since Kea and dnsmasq do not sign; a reply with an option 90
+   * that does not verify is always discarded).
+   */
+  readonly requireSignedReplies?: boolean;
+}
+
+/** What every client call shares. */
+export interface DhcpCallOptions {
+  /** The DHCP server (the CA); port default 67. */
+  readonly server: { readonly address: string; readonly port?: number };
+  /** `ciaddr` (default for renew/inform/release) or `relay`. */
+  readonly mode?: DhcpMode;
+  /** Local address to bind and send from. */
+  readonly source?: string;
+  /** Local port: default 68 (`ciaddr`) or 67 (`relay`); 0 = ephemeral (tests). */
+  readonly sourcePort?: number;
+  /** Option 61 data, type byte first; the same before and after the move. */
+  readonly clientId: Uint8Array;
+  /** chaddr; default derived from `clientId` (the MAC of a type-1 id, else a hash). */
+  readonly chaddr?: Uint8Array;
+  /** Whole-exchange deadline, ms (default 4000). */
+  readonly timeoutMs?: number;
+  /** First retransmission, ms (default 500), doubling (RFC 2131 section 4.1, scaled). */
+  readonly retransmitMs?: number;
+  /** Sign with option 90 under the MN-CA key. */
+  readonly auth?: DhcpClientAuth;
+  /** Abandons the exchange: rejects with `DhcpError` code `aborted`. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link dhcpAcquire}. */
+export interface DhcpAcquireOptions extends DhcpCallOptions {
+  /** CIDR of the CTN subnet: its network address goes in option 118 (RFC 3011). */
+  readonly subnet: string;
+  /** `ciaddr` or `relay`, see {@link DhcpMode}. */
+  readonly mode: DhcpMode;
+  /** The oCoA: bound as the local address, sent as ciaddr (`ciaddr`) or giaddr (`relay`). */
+  readonly source: string;
+  /** Send option 80 in DHCPDISCOVER and accept a DHCPACK with option 80 (RFC 4039). */
+  readonly rapidCommit?: boolean;
+}
+
+/** Options of {@link dhcpRenew}. */
+export interface DhcpRenewOptions extends DhcpCallOptions {
+  /** The leased address (sent as ciaddr, RFC 2131 section 4.3.2 RENEWING). */
+  readonly address: string;
+  /** CTN subnet CIDR for option 118 (needed in `relay` mode before the move). */
+  readonly subnet?: string;
+}
+
+/** Options of {@link dhcpInform}. */
+export interface DhcpInformOptions extends DhcpCallOptions {
+  /** The address the MN already has (ciaddr, RFC 2131 section 4.4.3). */
+  readonly address: string;
+  /** CTN subnet CIDR for option 118. */
+  readonly subnet?: string;
+}
+
+/** Options of {@link dhcpRelease}. */
+export interface DhcpReleaseOptions extends Omit<DhcpCallOptions, "timeoutMs" | "retransmitMs"> {
+  /** The leased address (ciaddr, RFC 2131 section 4.4.6). */
+  readonly address: string;
+  /** The server identifier of the lease (option 54). */
+  readonly serverId: string;
+}
+
+/** Counters of one exchange. */
+export interface DhcpExchangeStats {
+  /** Datagrams sent, retransmissions included. */
+  readonly transmissions: number;
+  /** Datagrams received and discarded: unparsable, wrong op, xid, chaddr or type, bad option 90. */
+  readonly discarded: number;
+}
+
+/** A lease acquired or renewed (RFC 2131 section 3.1 step 5). */
+export interface DhcpLeaseInfo extends DhcpExchangeStats {
+  /** The address leased (yiaddr). */
+  readonly address: string;
+  /** Subnet mask (option 1; the subnet's prefix when the server sent none). */
+  readonly mask: string;
+  /** Prefix length of `mask`. */
+  readonly prefixLength: number;
+  /** First router (option 3). */
+  readonly router?: string;
+  /** DNS servers (option 6); may be empty. */
+  readonly dns: readonly string[];
+  /** Lease time, s (option 51). */
+  readonly leaseTimeS: number;
+  /** T1, s (option 58), when sent. */
+  readonly renewalTimeS?: number;
+  /** T2, s (option 59), when sent. */
+  readonly rebindingTimeS?: number;
+  /** Server identifier (option 54; the reply's source when absent). */
+  readonly serverId: string;
+  /** The client identifier used, hex. */
+  readonly clientId: string;
+  /** From the first transmission to the ACK, ms. */
+  readonly elapsedMs: number;
+  /** Whether the lease came in a rapid-commit ACK to the DISCOVER (RFC 4039). */
+  readonly rapidCommit: boolean;
+}
+
+/** The parameters a DHCPINFORM returned (RFC 2131 section 3.4). */
+export interface DhcpInformInfo extends DhcpExchangeStats {
+  /** Subnet mask (option 1), when sent. */
+  readonly mask?: string;
+  /** Prefix length of `mask`, when sent. */
+  readonly prefixLength?: number;
+  /** First router (option 3). */
+  readonly router?: string;
+  /** DNS servers (option 6); may be empty. */
+  readonly dns: readonly string[];
+  /** Server identifier (option 54; the reply's source when absent). */
+  readonly serverId: string;
+  /** From the first transmission to the ACK, ms. */
+  readonly elapsedMs: number;
+}
+
+/** Why a client call failed. */
+export type DhcpErrorCode = "timeout" | "nak" | "protocol" | "unreachable" | "aborted";
+
+/**
+ * A failed DHCP exchange: `timeout` (no usable answer before the deadline), `nak`
+ * (DHCPNAK), `protocol` (bad options, or an ACK without a lease time or address),
+ * `unreachable` (cannot bind the source, no route), `aborted` (the signal fired).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * const e = new DhcpError("nak", "DHCPNAK from 10.0.2.1: address not available");
+ * assertEquals([e.name, e.code, e.transmissions], ["DhcpError", "nak", 0]);
+ * ```
+ */
+export class DhcpError extends Error {
+  /** Always `DhcpError`. */
+  override readonly name = "DhcpError";
+  /** Why it failed. */
+  readonly code: DhcpErrorCode;
+  /** Datagrams sent before the failure. */
+  readonly transmissions: number;
+  /** Datagrams discarded before the failure. */
+  readonly discarded: number;
+  /**
+   * @param code why it failed
+   * @param message capital first letter, no trailing period, detail after a colon
+   * @param options `cause`, and the exchange counters
+   */
+  constructor(
+    code: DhcpErrorCode,
+    message: string,
+    options: ErrorOptions & Partial<DhcpExchangeStats> = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.transmissions = options.transmissions ?? 0;
+    this.discarded = options.discarded ?? 0;
+  }
+}
+
+/** Options asked for in option 55 (RFC 2132 section 9.8). */
+const _PARAMETERS = [
+  DhcpOption.SubnetMask,
+  DhcpOption.Router,
+  DhcpOption.DomainNameServer,
+  DhcpOption.LeaseTime,
+  DhcpOption.ServerId,
+  DhcpOption.RenewalTime,
+  DhcpOption.RebindingTime,
+];
+
+const _DEFAULT_TIMEOUT_MS = 4000;
+const _DEFAULT_RETRANSMIT_MS = 500;
+
+function _errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function _abortError(stats?: DhcpExchangeStats): DhcpError {
+  return new DhcpError("aborted", "DHCP exchange aborted", stats ?? {});
+}
+
+/** One reply accepted by the exchange. */
+interface _Reply {
+  readonly msg: DhcpMessage;
+  readonly from: string;
+}
+
+/**
+ * One client transaction: a socket, an xid, the deadline, retransmissions and reply
+ * filtering. `phase()` sends one message (rebuilt at each retransmission, for `secs`
+ * and a fresh option-90 counter) until `pick` returns a value or throws.
+ */
+class _Transaction {
+  readonly xid = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  readonly started = performance.now();
+  transmissions = 0;
+  discarded = 0;
+  readonly #socket: Socket;
+  readonly #options: DhcpCallOptions;
+  readonly #chaddr: Uint8Array;
+  readonly #deadline: number;
+  readonly #retransmitMs: number;
+
+  constructor(socket: Socket, options: DhcpCallOptions, chaddr: Uint8Array) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#chaddr = chaddr;
+    this.#deadline = this.started + (options.timeoutMs ?? _DEFAULT_TIMEOUT_MS);
+    this.#retransmitMs = options.retransmitMs ?? _DEFAULT_RETRANSMIT_MS;
+  }
+
+  get stats(): DhcpExchangeStats {
+    return { transmissions: this.transmissions, discarded: this.discarded };
+  }
+
+  elapsed(): number {
+    return performance.now() - this.started;
+  }
+
+  /** Encodes (and signs) a request with this transaction's xid, chaddr and secs. */
+  async encode(fields: Partial<DhcpMessage>, options: DhcpOptions): Promise<Uint8Array> {
+    const msg = dhcpMessage({
+      ...fields,
+      op: DhcpOp.BootRequest,
+      xid: this.xid,
+      secs: Math.min(0xffff, Math.floor(this.elapsed() / 1000)),
+      flags: 0, // RFC 6252 section 7.3.3: broadcast bit 0, unicast reply
+      chaddr: this.#chaddr,
+      options,
+    });
+    const auth = this.#options.auth;
+    if (auth === undefined) return encodeDhcp(msg);
+    return await signDhcp(msg, auth.key, auth.sessionId, _nextCounter());
+  }
+
+  async send(bytes: Uint8Array): Promise<void> {
+    const port = this.#options.server.port ?? DHCP_SERVER_PORT;
+    this.transmissions++;
+    try {
+      await _sendUdp(this.#socket, bytes, this.#options.server.address, port);
+    } catch (error) {
+      throw new DhcpError(
+        "unreachable",
+        `Cannot send to DHCP server ${this.#options.server.address}:${port}: ${_errorText(error)}`,
+        { cause: error, ...this.stats },
+      );
+    }
+  }
+
+  /** Whether a datagram is a reply to this transaction; counts the ones that are not. */
+  async #filter(data: Uint8Array): Promise<DhcpMessage | undefined> {
+    let msg: DhcpMessage;
+    try {
+      msg = decodeDhcp(data);
+    } catch (error) {
+      this.discarded++;
+      _log.debug("Discarded DHCP datagram: {reason}", { reason: _errorText(error) });
+      return undefined;
+    }
+    const chaddrOk = msg.chaddr.length >= this.#chaddr.length &&
+      this.#chaddr.every((b, i) => msg.chaddr[i] === b);
+    if (msg.op !== DhcpOp.BootReply || msg.xid !== this.xid || !chaddrOk) {
+      this.discarded++;
+      _log.debug("Discarded DHCP reply: op {op}, xid {xid}, not ours", {
+        op: msg.op,
+        xid: msg.xid,
+      });
+      return undefined;
+    }
+    const auth = this.#options.auth;
+    if (auth !== undefined && (msg.options.auth !== undefined || auth.requireSignedReplies)) {
+      try {
+        await verifyDhcp(data, auth.key);
+      } catch (error) {
+        this.discarded++;
+        _log.warn("Discarded DHCP reply: {reason}", { reason: _errorText(error) });
+        return undefined;
+      }
+    }
+    return msg;
+  }
+
+  /**
+   * Sends `build()` and retransmits it until `pick` accepts a reply (returns a
+   * value) or refuses the exchange (throws), the deadline passes or the signal fires.
+   */
+  phase<T>(
+    build: () => Promise<Uint8Array>,
+    pick: (reply: _Reply) => T | undefined,
+  ): Promise<T> {
+    const signal = this.#options.signal;
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      let retransmit: ReturnType<typeof setTimeout> | undefined;
+      let attempt = 0;
+      let queue: Promise<void> = Promise.resolve();
+      const finish = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(retransmit);
+        clearTimeout(deadline);
+        this.#socket.off("message", onMessage);
+        this.#socket.off("error", onError);
+        signal?.removeEventListener("abort", onAbort);
+        fn();
+      };
+      const fail = (error: unknown) => finish(() => reject(error));
+      const onAbort = () => fail(_abortError(this.stats));
+      const onError = (error: Error) =>
+        fail(
+          new DhcpError("unreachable", `DHCP socket error: ${error.message}`, {
+            cause: error,
+            ...this.stats,
+          }),
+        );
+      const onMessage = (data: Uint8Array, rinfo: { address: string }) => {
+        // One datagram at a time, in arrival order (verification is asynchronous).
+        queue = queue.then(() => this.#filter(new Uint8Array(data))).then((msg) => {
+          if (msg === undefined || done) return;
+          let value: T | undefined;
+          try {
+            value = pick({ msg, from: rinfo.address });
+          } catch (error) {
+            fail(error);
+            return;
+          }
+          if (value === undefined) {
+            this.discarded++;
+            return;
+          }
+          finish(() => resolve(value));
+        });
+      };
+      const transmit = async () => {
+        try {
+          const bytes = await build();
+          if (done) return;
+          await this.send(bytes);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (done) return;
+        const base = this.#retransmitMs * Math.min(16, 2 ** attempt++);
+        const jitter = (Math.random() * 2 - 1) * (this.#retransmitMs / 4);
+        retransmit = setTimeout(() => void transmit(), Math.max(1, base + jitter));
+      };
+      const remaining = this.#deadline - performance.now();
+      const deadline = setTimeout(
+        () =>
+          fail(
+            new DhcpError(
+              "timeout",
+              `No DHCP answer from ${this.#options.server.address}: ${this.transmissions} transmissions in ${
+                Math.round(this.elapsed())
+              } ms`,
+              this.stats,
+            ),
+          ),
+        Math.max(0, remaining),
+      );
+      if (signal?.aborted === true) {
+        fail(_abortError(this.stats));
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#socket.on("message", onMessage);
+      this.#socket.on("error", onError);
+      void transmit();
+    });
+  }
+}
+
+/** Resolved addressing of one call. */
+interface _Endpoint {
+  readonly mode: DhcpMode;
+  readonly source: string;
+  readonly port: number;
+}
+
+function _endpoint(options: DhcpCallOptions, fallbackSource: string): _Endpoint {
+  const mode = options.mode ?? "ciaddr";
+  const port = options.sourcePort ?? (mode === "relay" ? DHCP_SERVER_PORT : DHCP_CLIENT_PORT);
+  return { mode, source: options.source ?? fallbackSource, port };
+}
+
+function _checkClientId(clientId: Uint8Array): void {
+  if (clientId.length < 2) {
+    throw new DhcpError(
+      "protocol",
+      `Invalid DHCP client identifier: need at least 2 bytes, got ${clientId.length}`,
+    );
+  }
+}
+
+function _subnetOption(subnet: string | undefined): { network?: string; prefixLength?: number } {
+  if (subnet === undefined) return {};
+  const cidr = _parseCidr(subnet);
+  if (cidr === undefined) {
+    throw new DhcpError("protocol", `Invalid DHCP subnet: expected an IPv4 CIDR, got "${subnet}"`);
+  }
+  return cidr;
+}
+
+/** Runs `body` with a socket bound for `endpoint`, closing it after. */
+async function _withSocket<T>(
+  options: DhcpCallOptions,
+  endpoint: _Endpoint,
+  body: (tx: _Transaction) => Promise<T>,
+): Promise<T> {
+  if (options.signal?.aborted === true) throw _abortError();
+  _checkClientId(options.clientId);
+  let socket: Socket;
+  try {
+    socket = await _bindUdp4(endpoint.source, endpoint.port);
+  } catch (error) {
+    throw new DhcpError(
+      "unreachable",
+      `Cannot bind DHCP client to ${endpoint.source}:${endpoint.port}: ${_errorText(error)}`,
+      { cause: error },
+    );
+  }
+  try {
+    const tx = new _Transaction(socket, options, options.chaddr ?? _chaddrFor(options.clientId));
+    return await body(tx);
+  } finally {
+    await _closeUdp(socket);
+  }
+}
+
+/** ciaddr/giaddr/hops of a request from `endpoint` (RFC 6252 section 7.3.3). */
+function _addressing(
+  endpoint: _Endpoint,
+  ciaddr: string,
+): Pick<DhcpMessage, "ciaddr" | "giaddr" | "hops"> {
+  return endpoint.mode === "relay"
+    ? { ciaddr, giaddr: endpoint.source, hops: 0 }
+    : { ciaddr, giaddr: "0.0.0.0", hops: 0 };
+}
+
+function _nak(reply: _Reply, stats: DhcpExchangeStats): DhcpError {
+  const why = reply.msg.options.message;
+  return new DhcpError(
+    "nak",
+    `DHCPNAK from ${reply.msg.options.serverId ?? reply.from}${
+      why === undefined ? "" : `: ${why}`
+    }`,
+    stats,
+  );
+}
+
+function _lease(
+  tx: _Transaction,
+  reply: _Reply,
+  options: DhcpCallOptions,
+  subnetPrefix: number | undefined,
+  rapidCommit: boolean,
+): DhcpLeaseInfo {
+  const o = reply.msg.options;
+  if (reply.msg.yiaddr === "0.0.0.0") {
+    throw new DhcpError("protocol", "Invalid DHCPACK: no yiaddr", tx.stats);
+  }
+  if (o.leaseTime === undefined) {
+    throw new DhcpError("protocol", "Invalid DHCPACK: no lease time (option 51)", tx.stats);
+  }
+  let mask = o.subnetMask;
+  let prefixLength = mask === undefined ? undefined : _prefixOfMask(mask);
+  if (mask === undefined || prefixLength === undefined) {
+    prefixLength = subnetPrefix ?? 32;
+    mask = _maskOf(prefixLength);
+  }
+  return {
+    address: reply.msg.yiaddr,
+    mask,
+    prefixLength,
+    ...(o.routers?.[0] === undefined ? {} : { router: o.routers[0] }),
+    dns: o.dns ?? [],
+    leaseTimeS: o.leaseTime,
+    ...(o.renewalTime === undefined ? {} : { renewalTimeS: o.renewalTime }),
+    ...(o.rebindingTime === undefined ? {} : { rebindingTimeS: o.rebindingTime }),
+    serverId: o.serverId ?? reply.from,
+    clientId: hex(options.clientId),
+    elapsedMs: tx.elapsed(),
+    rapidCommit,
+    transmissions: tx.transmissions,
+    discarded: tx.discarded,
+  };
+}
+
+/**
+ * Acquires an address in a candidate target network by unicast DHCP from the
+ * current address (RFC 6252 section 7.3.3): DHCPDISCOVER, DHCPOFFER, DHCPREQUEST,
+ * DHCPACK (RFC 2131 section 3.1), or DHCPDISCOVER + rapid commit, DHCPACK (RFC 4039).
+ * Broadcast flag 0, option 61 `clientId`, option 118 the subnet, option 90 when
+ * `auth` is given. The address is not assigned to any interface.
+ *
+ * @param options server, subnet, mode, source address, client id, timers, auth
+ * @returns the lease
+ * @throws {DhcpError} `nak`, `timeout`, `unreachable`, `protocol`, `aborted`
+ *
+ * @example
+ * ```ts ignore
+ * const lease = await dhcpAcquire({
+ *   server: { address: "10.0.2.1" }, subnet: "10.0.2.0/24", mode: "ciaddr",
+ *   source: "10.0.1.20", clientId: new Uint8Array([0, 0x6d, 0x6e]),
+ * });
+ * console.log(lease.address, lease.leaseTimeS);
+ * ```
+ */
+export function dhcpAcquire(options: DhcpAcquireOptions): Promise<DhcpLeaseInfo> {
+  return Promise.resolve().then(() => {
+    const subnet = _subnetOption(options.subnet);
+    const endpoint = _endpoint(options, options.source);
+    const base: DhcpOptions = {
+      clientId: options.clientId,
+      parameterRequestList: _PARAMETERS,
+      ...(subnet.network === undefined ? {} : { subnetSelection: subnet.network }),
+    };
+    const addressing = _addressing(
+      endpoint,
+      endpoint.mode === "ciaddr" ? endpoint.source : "0.0.0.0",
+    );
+    return _withSocket(options, endpoint, async (tx) => {
+      const rapid = options.rapidCommit === true;
+      const first = await tx.phase(
+        () =>
+          tx.encode(addressing, {
+            messageType: DhcpMessageType.Discover,
+            ...base,
+            ...(rapid ? { rapidCommit: true } : {}),
+          }),
+        (reply) => {
+          const type = reply.msg.options.messageType;
+          if (type === DhcpMessageType.Nak) throw _nak(reply, tx.stats);
+          if (type === DhcpMessageType.Offer && reply.msg.yiaddr !== "0.0.0.0") return reply;
+          if (rapid && type === DhcpMessageType.Ack && reply.msg.options.rapidCommit === true) {
+            return reply;
+          }
+          return undefined;
+        },
+      );
+      if (first.msg.options.messageType === DhcpMessageType.Ack) {
+        return _lease(tx, first, options, subnet.prefixLength, true);
+      }
+      const serverId = first.msg.options.serverId ?? first.from;
+      const offered = first.msg.yiaddr;
+      const ack = await tx.phase(
+        () =>
+          tx.encode(addressing, {
+            messageType: DhcpMessageType.Request,
+            ...base,
+            requestedAddress: offered,
+            serverId,
+          }),
+        (reply) => {
+          const type = reply.msg.options.messageType;
+          if (type === DhcpMessageType.Nak) throw _nak(reply, tx.stats);
+          return type === DhcpMessageType.Ack ? reply : undefined;
+        },
+      );
+      return _lease(tx, ack, options, subnet.prefixLength, false);
+    });
+  });
+}
+
+/**
+ * Extends a lease (RFC 2131 section 4.3.2, RENEWING): DHCPREQUEST with ciaddr = the
+ * leased address and the same client identifier, unicast to the server. After the
+ * move the MN sends it from the leased address over the physical interface (RFC
+ * 6252 section 7.3.3); before the move, `relay` mode from the oCoA also works.
+ *
+ * @param options server, leased address, client id, source (default the address)
+ * @returns the extended lease
+ * @throws {DhcpError} `nak`, `timeout`, `unreachable`, `protocol`, `aborted`
+ *
+ * @example
+ * ```ts ignore
+ * const renewed = await dhcpRenew({ server: { address: "10.0.2.1" }, address: lease.address, clientId });
+ * ```
+ */
+export function dhcpRenew(options: DhcpRenewOptions): Promise<DhcpLeaseInfo> {
+  return Promise.resolve().then(() => {
+    const subnet = _subnetOption(options.subnet);
+    const endpoint = _endpoint(options, options.address);
+    return _withSocket(options, endpoint, async (tx) => {
+      const ack = await tx.phase(
+        () =>
+          tx.encode(_addressing(endpoint, options.address), {
+            messageType: DhcpMessageType.Request,
+            clientId: options.clientId,
+            parameterRequestList: _PARAMETERS,
+            ...(subnet.network === undefined ? {} : { subnetSelection: subnet.network }),
+          }),
+        (reply) => {
+          const type = reply.msg.options.messageType;
+          if (type === DhcpMessageType.Nak) throw _nak(reply, tx.stats);
+          return type === DhcpMessageType.Ack ? reply : undefined;
+        },
+      );
+      return _lease(tx, ack, options, subnet.prefixLength, false);
+    });
+  });
+}
+
+/**
+ * Asks for the other configuration parameters of an address the MN already has
+ * (RFC 2131 section 3.4, DHCPINFORM with ciaddr = the address); after the move.
+ *
+ * @param options server, address, client id
+ * @returns mask, router, DNS, server id
+ * @throws {DhcpError} `nak`, `timeout`, `unreachable`, `protocol`, `aborted`
+ *
+ * @example
+ * ```ts ignore
+ * const info = await dhcpInform({ server: { address: "10.0.2.1" }, address: "10.0.2.50", clientId });
+ * ```
+ */
+export function dhcpInform(options: DhcpInformOptions): Promise<DhcpInformInfo> {
+  return Promise.resolve().then(() => {
+    const subnet = _subnetOption(options.subnet);
+    const endpoint = _endpoint(options, options.address);
+    return _withSocket(options, endpoint, async (tx) => {
+      const ack = await tx.phase(
+        () =>
+          tx.encode(_addressing(endpoint, options.address), {
+            messageType: DhcpMessageType.Inform,
+            clientId: options.clientId,
+            parameterRequestList: _PARAMETERS,
+            ...(subnet.network === undefined ? {} : { subnetSelection: subnet.network }),
+          }),
+        (reply) => {
+          const type = reply.msg.options.messageType;
+          if (type === DhcpMessageType.Nak) throw _nak(reply, tx.stats);
+          return type === DhcpMessageType.Ack ? reply : undefined;
+        },
+      );
+      const o = ack.msg.options;
+      const prefixLength = o.subnetMask === undefined ? undefined : _prefixOfMask(o.subnetMask);
+      return {
+        ...(o.subnetMask === undefined ? {} : { mask: o.subnetMask }),
+        ...(prefixLength === undefined ? {} : { prefixLength }),
+        ...(o.routers?.[0] === undefined ? {} : { router: o.routers[0] }),
+        dns: o.dns ?? [],
+        serverId: o.serverId ?? ack.from,
+        elapsedMs: tx.elapsed(),
+        transmissions: tx.transmissions,
+        discarded: tx.discarded,
+      };
+    });
+  });
+}
+
+/**
+ * Gives a lease back (RFC 2131 section 4.4.6): one DHCPRELEASE with ciaddr = the
+ * address, option 54 and the client identifier; the server does not answer.
+ *
+ * @param options server, address, server id, client id
+ * @returns when sent
+ * @throws {DhcpError} `unreachable`, `protocol`, `aborted`
+ *
+ * @example
+ * ```ts ignore
+ * await dhcpRelease({ server: { address: "10.0.2.1" }, address: "10.0.2.50", serverId: "10.0.2.1", clientId });
+ * ```
+ */
+export function dhcpRelease(options: DhcpReleaseOptions): Promise<void> {
+  return Promise.resolve().then(() => {
+    const endpoint = _endpoint(options, options.address);
+    return _withSocket(options, endpoint, async (tx) => {
+      const bytes = await tx.encode(_addressing(endpoint, options.address), {
+        messageType: DhcpMessageType.Release,
+        clientId: options.clientId,
+        serverId: options.serverId,
+      });
+      if (options.signal?.aborted === true) throw _abortError(tx.stats);
+      await tx.send(bytes);
+    });
+  });
+}
