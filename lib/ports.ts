@@ -152,7 +152,11 @@ export interface CtnInfo {
 export interface MpaSaKeys {
   /** MN-CA key (protects DHCP / PANA-assisted configuration, section 7.3). */
   readonly mnCa: CryptoKey;
-  /** MN-AR key (protects the PHT and its management, section 7.4). */
+  /**
+   * MN-AR key (protects the PHT and its management, section 7.4): an HKDF key
+   * (usages `deriveKey`, `deriveBits`) from which the tunnel's management and data
+   * keys are derived (`lib/keys/pht_keys.ts`).
+   */
   readonly mnAr: CryptoKey;
 }
 

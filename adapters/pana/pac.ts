@@ -629,9 +629,9 @@ export class PanaPac implements PreAuthenticator {
         false,
         ["sign", "verify"],
       ),
-      crypto.subtle.importKey("raw", s.keys.mnAr.slice(), { name: "AES-GCM" }, false, [
-        "encrypt",
-        "decrypt",
+      crypto.subtle.importKey("raw", s.keys.mnAr.slice(), "HKDF", false, [
+        "deriveKey",
+        "deriveBits",
       ]),
     ]);
     // The raw copies are no longer needed here: PANA keeps only PANA_AUTH_KEY.

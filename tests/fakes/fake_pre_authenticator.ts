@@ -12,6 +12,7 @@ import type {
   PreAuthenticator,
 } from "../../lib/ports.ts";
 import { FakeBehaviour, type FakeBehaviourOptions } from "./_fake_behaviour.ts";
+import { importMnArKey } from "../../lib/keys/pht_keys.ts";
 
 /** Options of {@link FakePreAuthenticator}. */
 export interface FakePreAuthenticatorOptions extends FakeBehaviourOptions {
@@ -71,7 +72,7 @@ export class FakePreAuthenticator implements PreAuthenticator {
         }
         const keys: MpaSaKeys = {
           mnCa: await _hmacKey(),
-          mnAr: await _aesKey(),
+          mnAr: await _mnArKey(),
         };
         const sessionId = this.#nextSessionId++;
         const keyId = this.#nextKeyId++;
@@ -103,9 +104,7 @@ function _hmacKey(): Promise<CryptoKey> {
   ]);
 }
 
-function _aesKey(): Promise<CryptoKey> {
-  return crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
-    "encrypt",
-    "decrypt",
-  ]);
+/** An MN-AR key as the PANA PaC holds it: HKDF over 32 random bytes (lib/keys/pht_keys.ts). */
+function _mnArKey(): Promise<CryptoKey> {
+  return importMnArKey(crypto.getRandomValues(new Uint8Array(32)));
 }

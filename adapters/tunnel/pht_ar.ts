@@ -1,0 +1,841 @@
+/**
+ * The access router's end of proactive handover tunnels (RFC 6252 sections 6.3
+ * steps 2, 4-6, 7.2, 7.4, 7.6): one UDP socket terminating the PHTs of many MNs,
+ * routing each nCoA into its tunnel, buffering for an MN about to switch links
+ * (section 7.6.1), copying to a prepared interface (section 7.6.2) and answering
+ * reachability probes (section 7.6.3). Tunnels are time-bound (section 7.2): without
+ * a refresh they expire and release everything.
+ *
+ * Management messages are authenticated with the MPA-SA's MN-AR key, found by PANA
+ * session id through {@link PhtArOptions.keys}; data frames are sealed with AES-GCM
+ * under per-tunnel keys (`lib/keys/pht_keys.ts`). Malformed, forged, replayed and
+ * late datagrams never throw out of the socket handler: they are counted in
+ * {@linkcode PhtAr.stats} and logged at debug level.
+ *
+ * Lifecycle of the route for an nCoA: {@link PhtArOptions.onTunnelUp} is awaited
+ * before the create-ack (the route exists before the MN sends), and
+ * {@link PhtArOptions.onTunnelDown} is called when the AR stops handling the nCoA:
+ * at once on delete, or, when the MN asked to buffer, once the buffer is released
+ * (flush, {@linkcode PhtAr.heardOnLink}, or the buffer's age bound passed).
+ *
+ * @module
+ */
+import type { Socket } from "node:dgram";
+import { getLogger } from "npm:@logtape/logtape@^2.4.2";
+import { importMnArKey, phtDataKeys, phtManagementKey } from "../../lib/keys/pht_keys.ts";
+import { PacketBuffer, type PacketBufferStats } from "../../lib/pht/packet_buffer.ts";
+import { openPhtData, sealPhtData } from "../../lib/pht/pht_data_seal.ts";
+import { signPhtManagement, verifyPhtManagement } from "../../lib/pht/pht_management_auth.ts";
+import { ReplayWindow } from "../../lib/pht/replay_window.ts";
+import { parseIpHeader } from "../../lib/wire/ip_header.ts";
+import {
+  decodePhtFrame,
+  encodePhtManagement,
+  type PhtDataFrame,
+  type PhtManagementFrame,
+  type PhtManagementMessage,
+} from "../../lib/wire/pht.ts";
+import {
+  PHT_DEFAULT_BUFFER_AGE_MS,
+  PHT_DEFAULT_BUFFER_PACKETS,
+  PHT_DEFAULT_LIFETIME_MS,
+  PHT_DEFAULT_MAX_LIFETIME_MS,
+  PHT_NONCE_LENGTH,
+  PHT_UDP_PORT,
+  PhtErrorCode,
+  type PhtErrorCodeValue,
+} from "../../lib/wire/pht_constants.ts";
+import {
+  _bindUdp,
+  _canonicalIp,
+  _closeUdp,
+  _cryptoRandom,
+  _preciseNow,
+  _randomTunnelId,
+  _sendUdp,
+} from "./_pht_udp.ts";
+
+const _logger = getLogger(["mpa", "pht", "ar"]);
+
+/** How many released tunnel ids the AR remembers, to tell late frames from unknown ones. */
+const _GONE_MEMORY = 1024;
+
+/** Why a tunnel went down. */
+export type PhtTunnelDownReason = "deleted" | "expired" | "closed";
+
+/** A tunnel as the AR sees it (a snapshot). */
+export interface PhtArTunnel {
+  /** Tunnel id, assigned by the AR, never 0. */
+  readonly id: number;
+  /** PANA session id of the MPA-SA whose MN-AR key protects the tunnel. */
+  readonly sessionId: number;
+  /** The MN's outer address, as given in create. */
+  readonly oCoA: string;
+  /** The MN's inner address: packets to it go into the tunnel. */
+  readonly nCoA: string;
+  /** Where frames for the MN go: the source of its latest authenticated frame. */
+  readonly peer: { readonly address: string; readonly port: number };
+  /** When created, ms. */
+  readonly createdAt: number;
+  /** When it expires unless refreshed, ms (section 7.2). */
+  readonly expiresAt: number;
+  /** Whether packets for the nCoA are held (section 7.6.1). */
+  readonly buffering: boolean;
+  /** Packets held now. */
+  readonly buffered: number;
+  /** Whether the MN deleted the tunnel and the AR only holds its buffer. */
+  readonly deleted: boolean;
+  /** Where packets are copied (section 7.6.2), if copying. */
+  readonly copyTo?: string;
+}
+
+/** Options of {@linkcode PhtAr.listen}. */
+export interface PhtArOptions {
+  /** Local address and port; port default {@link PHT_UDP_PORT}, 0 = ephemeral. */
+  readonly listen: { readonly address: string; readonly port?: number };
+  /**
+   * The raw MN-AR key of a PANA session, e.g. `InProcessKeyDelivery.get(id)?.mnAr`;
+   * `undefined` for a session the AR does not know. The bytes are imported, not kept.
+   */
+  readonly keys: (sessionId: number) => Uint8Array | undefined;
+  /** Inner packets from MNs (authenticated, source = the tunnel's nCoA), to forward. */
+  readonly onPacket?: (tunnel: PhtArTunnel, packet: Uint8Array) => void;
+  /** A tunnel came up: install the route nCoA -> tunnel (awaited before the create-ack). */
+  readonly onTunnelUp?: (tunnel: PhtArTunnel) => void | Promise<void>;
+  /** The AR stopped handling a tunnel's nCoA: remove the route. */
+  readonly onTunnelDown?: (
+    tunnel: PhtArTunnel,
+    reason: PhtTunnelDownReason,
+  ) => void | Promise<void>;
+  /** Where flushed or copied packets go once the MN is on its new link. */
+  readonly deliverDirect?: (nCoA: string, packet: Uint8Array) => void;
+  /** Buffer bounds per tunnel: packets (default 1024) and age (default 2000 ms). */
+  readonly buffer?: { readonly maxPackets?: number; readonly maxAgeMs?: number };
+  /** The longest lifetime granted, ms; default 600000. */
+  readonly maxLifetimeMs?: number;
+  /** Clock, epoch ms; default `performance.timeOrigin + performance.now()`. */
+  readonly now?: () => number;
+}
+
+/** Counters of a {@linkcode PhtAr}. */
+export interface PhtArStats {
+  /** Datagrams received. */
+  readonly framesIn: number;
+  /** Datagrams sent (data frames and management answers). */
+  readonly framesOut: number;
+  /** Inner packets delivered to `onPacket`. */
+  readonly packetsIn: number;
+  /** Inner packets sealed into tunnels. */
+  readonly packetsOut: number;
+  /** Frames refused as replays (data window or management sequence). */
+  readonly replayed: number;
+  /** Frames whose tag or MAC did not verify. */
+  readonly badAuth: number;
+  /** Frames for a tunnel id the AR never had (or forgot). */
+  readonly unknownTunnel: number;
+  /** Frames for a tunnel that expired or was deleted. */
+  readonly expired: number;
+  /** Create requests for a session the AR holds no key for. */
+  readonly unknownSession: number;
+  /** Inner packets whose source is not the tunnel's nCoA. */
+  readonly spoofed: number;
+  /** Datagrams that do not parse. */
+  readonly malformed: number;
+  /** Tunnels created, refreshed and expired. */
+  readonly tunnelsCreated: number;
+  /** Refreshes granted. */
+  readonly refreshes: number;
+  /** Tunnels that expired without refresh. */
+  readonly tunnelsExpired: number;
+  /** Packets held for MNs about to switch (section 7.6.1). */
+  readonly buffered: number;
+  /** Held packets released (through the tunnel or directly). */
+  readonly flushed: number;
+  /** Held packets dropped, by reason. */
+  readonly bufferDropped: { readonly overflow: number; readonly age: number };
+  /** Packets copied to a prepared interface (section 7.6.2). */
+  readonly copied: number;
+  /** Probes answered (section 7.6.3). */
+  readonly probes: number;
+}
+
+interface _Tunnel {
+  readonly id: number;
+  readonly sessionId: number;
+  readonly oCoA: string;
+  readonly nCoA: string;
+  readonly createdAt: number;
+  readonly mnNonce: Uint8Array;
+  readonly arNonce: Uint8Array;
+  readonly mgmtKey: CryptoKey;
+  readonly rxKey: CryptoKey;
+  readonly txKey: CryptoKey;
+  readonly window: ReplayWindow;
+  peer: { address: string; port: number };
+  expiresAt: number;
+  lifetimeMs: number;
+  txSequence: bigint;
+  txChain: Promise<void>;
+  rxChain: Promise<void>;
+  buffer: PacketBuffer | undefined;
+  deleted: boolean;
+  copyTo: string | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface _Gone {
+  readonly sessionId: number;
+  readonly mgmtKey: CryptoKey;
+  readonly reason: PhtTunnelDownReason;
+}
+
+/**
+ * The AR's PHT endpoint: `await PhtAr.listen(options)`, then `deliver(packet)` for
+ * every packet routed to an nCoA, and `close()`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * const ar = await PhtAr.listen({ listen: { address: "127.0.0.1", port: 0 }, keys: () => undefined });
+ * assertEquals(ar.tunnels().length, 0);
+ * assertEquals(ar.deliver(new Uint8Array([0x45])), "dropped"); // not an IP packet
+ * await ar.close();
+ * ```
+ */
+export class PhtAr implements AsyncDisposable {
+  readonly #socket: Socket;
+  readonly #options: PhtArOptions;
+  readonly #now: () => number;
+  readonly #tunnels = new Map<number, _Tunnel>();
+  readonly #byNCoA = new Map<string, _Tunnel>();
+  readonly #gone = new Map<number, _Gone>();
+  readonly #mgmtSequence = new Map<number, bigint>();
+  readonly #mgmtChains = new Map<number, Promise<void>>();
+  readonly #bufferTotals = { overflow: 0, age: 0, buffered: 0, flushed: 0 };
+  #closed = false;
+  #stats = {
+    framesIn: 0,
+    framesOut: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    replayed: 0,
+    badAuth: 0,
+    unknownTunnel: 0,
+    expired: 0,
+    unknownSession: 0,
+    spoofed: 0,
+    malformed: 0,
+    tunnelsCreated: 0,
+    refreshes: 0,
+    tunnelsExpired: 0,
+    copied: 0,
+    probes: 0,
+  };
+
+  private constructor(socket: Socket, options: PhtArOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#now = options.now ?? _preciseNow;
+    socket.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
+      this.#onDatagram(msg, rinfo).catch((error) => {
+        _logger.debug("PHT AR dropped a datagram: {error}", { error: String(error) });
+      });
+    });
+    socket.on("error", (error: Error) => {
+      _logger.warn("PHT AR socket error: {error}", { error: error.message });
+    });
+  }
+
+  /**
+   * Opens the AR's UDP socket.
+   *
+   * @param options listen address, key lookup, callbacks, bounds
+   * @returns the listening AR
+   * @throws the bind error (EADDRINUSE, EADDRNOTAVAIL, EACCES)
+   */
+  static async listen(options: PhtArOptions): Promise<PhtAr> {
+    const socket = await _bindUdp(options.listen.address, options.listen.port ?? PHT_UDP_PORT);
+    const ar = new PhtAr(socket, options);
+    _logger.info("PHT AR listening on {address}:{port}", ar.address);
+    return ar;
+  }
+
+  /** The bound address and port. */
+  get address(): { address: string; port: number } {
+    const a = this.#socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /**
+   * Handles a packet routed to some nCoA: seals it into its tunnel, holds it while
+   * the MN asked to buffer, and also copies it while copy-and-forward is on.
+   *
+   * @param packet an IP packet; its destination picks the tunnel
+   * @returns `tunnelled`, `buffered`, `copied` (tunnelled and copied), `no-tunnel`
+   *   (no tunnel for the destination) or `dropped` (not an IP packet, AR closed)
+   */
+  deliver(packet: Uint8Array): "tunnelled" | "buffered" | "copied" | "no-tunnel" | "dropped" {
+    if (this.#closed) return "dropped";
+    let destination: string;
+    try {
+      destination = _canonicalIp(parseIpHeader(packet).destination);
+    } catch (error) {
+      _logger.debug("PHT AR cannot route a packet: {error}", { error: String(error) });
+      return "dropped";
+    }
+    const tunnel = this.#byNCoA.get(destination);
+    if (tunnel === undefined) return "no-tunnel";
+    const now = this.#now();
+    if (tunnel.buffer !== undefined) {
+      this.#bufferTotals.buffered++;
+      tunnel.buffer.push(packet, now);
+      return "buffered";
+    }
+    if (tunnel.deleted || now >= tunnel.expiresAt) return "no-tunnel";
+    this.#sendData(tunnel, packet);
+    if (tunnel.copyTo !== undefined && this.#options.deliverDirect !== undefined) {
+      this.#stats.copied++;
+      this.#options.deliverDirect(tunnel.copyTo, packet);
+      return "copied";
+    }
+    return "tunnelled";
+  }
+
+  /**
+   * The MN was heard on its new link (RFC 6252 section 7.6.1): releases the packets
+   * held for the nCoA through {@link PhtArOptions.deliverDirect}, in order, and ends
+   * buffering; a deleted tunnel is released.
+   *
+   * @param nCoA the MN's address on the new link
+   * @returns how many packets were released
+   */
+  heardOnLink(nCoA: string): number {
+    const tunnel = this.#byNCoA.get(_canonicalIp(nCoA));
+    if (tunnel === undefined || tunnel.buffer === undefined) return 0;
+    const packets = this.#drain(tunnel);
+    for (const p of packets) this.#options.deliverDirect?.(tunnel.nCoA, p);
+    if (tunnel.deleted) this.#release(tunnel, "deleted");
+    _logger.debug("PHT AR: {nCoA} heard on link, released {count} packets", {
+      nCoA: tunnel.nCoA,
+      count: packets.length,
+    });
+    return packets.length;
+  }
+
+  /**
+   * Starts copy-and-forward (RFC 6252 section 7.6.2): packets for the tunnel's nCoA
+   * also go to `address` through {@link PhtArOptions.deliverDirect}.
+   *
+   * @param address where copies go (the prepared interface's address)
+   * @param tunnelId the tunnel
+   * @returns `false` for an unknown tunnel
+   */
+  startCopy(address: string, tunnelId: number): boolean {
+    const tunnel = this.#tunnels.get(tunnelId);
+    if (tunnel === undefined || tunnel.deleted) return false;
+    tunnel.copyTo = _canonicalIp(address);
+    return true;
+  }
+
+  /**
+   * Stops copy-and-forward for a tunnel.
+   *
+   * @param tunnelId the tunnel
+   * @returns `false` for an unknown tunnel
+   */
+  stopCopy(tunnelId: number): boolean {
+    const tunnel = this.#tunnels.get(tunnelId);
+    if (tunnel === undefined) return false;
+    tunnel.copyTo = undefined;
+    return true;
+  }
+
+  /**
+   * The tunnels held now, live or deleted with a buffer still held.
+   *
+   * @returns snapshots
+   */
+  tunnels(): readonly PhtArTunnel[] {
+    return [...this.#tunnels.values()].map((t) => this.#view(t));
+  }
+
+  /**
+   * The counters since listen.
+   *
+   * @returns a snapshot
+   */
+  stats(): PhtArStats {
+    const totals = this.#bufferTotalsNow();
+    return {
+      ...this.#stats,
+      buffered: totals.buffered,
+      flushed: totals.flushed,
+      bufferDropped: { overflow: totals.overflow, age: totals.age },
+    };
+  }
+
+  /**
+   * Closes the socket and releases every tunnel (`onTunnelDown` with `closed`).
+   *
+   * @returns when closed
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const tunnel of [...this.#tunnels.values()]) this.#release(tunnel, "closed");
+    await _closeUdp(this.#socket);
+  }
+
+  /** Same as {@linkcode PhtAr.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // -------------------------------------------------------------------------
+
+  #bufferTotalsNow(): { overflow: number; age: number; buffered: number; flushed: number } {
+    const t = { ...this.#bufferTotals };
+    const now = this.#now();
+    for (const tunnel of this.#tunnels.values()) {
+      if (tunnel.buffer === undefined) continue;
+      tunnel.buffer.purge(now);
+      const s: PacketBufferStats = tunnel.buffer.stats;
+      t.overflow += s.dropped.overflow;
+      t.age += s.dropped.age;
+    }
+    return t;
+  }
+
+  #retireBuffer(tunnel: _Tunnel): void {
+    if (tunnel.buffer === undefined) return;
+    tunnel.buffer.clear();
+    const s = tunnel.buffer.stats;
+    this.#bufferTotals.overflow += s.dropped.overflow;
+    this.#bufferTotals.age += s.dropped.age;
+    tunnel.buffer = undefined;
+  }
+
+  #drain(tunnel: _Tunnel): Uint8Array[] {
+    if (tunnel.buffer === undefined) return [];
+    const packets = tunnel.buffer.drain(this.#now());
+    this.#bufferTotals.flushed += packets.length;
+    this.#retireBuffer(tunnel);
+    return packets;
+  }
+
+  #view(t: _Tunnel): PhtArTunnel {
+    const base = {
+      id: t.id,
+      sessionId: t.sessionId,
+      oCoA: t.oCoA,
+      nCoA: t.nCoA,
+      peer: { ...t.peer },
+      createdAt: t.createdAt,
+      expiresAt: t.expiresAt,
+      buffering: t.buffer !== undefined,
+      buffered: t.buffer?.size ?? 0,
+      deleted: t.deleted,
+    };
+    return t.copyTo === undefined ? base : { ...base, copyTo: t.copyTo };
+  }
+
+  #sendData(tunnel: _Tunnel, packet: Uint8Array): void {
+    tunnel.txSequence++;
+    const sealed = sealPhtData(tunnel.txKey, "ar-to-mn", tunnel.id, tunnel.txSequence, packet);
+    sealed.catch(() => {}); // reported in the chain below
+    tunnel.txChain = tunnel.txChain.then(async () => {
+      try {
+        const frame = await sealed;
+        await _sendUdp(this.#socket, frame, tunnel.peer.address, tunnel.peer.port);
+        this.#stats.framesOut++;
+        this.#stats.packetsOut++;
+      } catch (error) {
+        _logger.debug("PHT AR could not send to tunnel {id}: {error}", {
+          id: tunnel.id,
+          error: String(error),
+        });
+      }
+    });
+  }
+
+  #arm(tunnel: _Tunnel): void {
+    if (tunnel.timer !== undefined) clearTimeout(tunnel.timer);
+    const delay = Math.max(0, tunnel.expiresAt - this.#now());
+    tunnel.timer = setTimeout(() => {
+      tunnel.timer = undefined;
+      if (!this.#tunnels.has(tunnel.id)) return;
+      if (this.#now() < tunnel.expiresAt) this.#arm(tunnel); // refreshed meanwhile
+      else {
+        this.#stats.tunnelsExpired++;
+        _logger.info("PHT tunnel {id} for {nCoA} expired", { id: tunnel.id, nCoA: tunnel.nCoA });
+        this.#release(tunnel, "expired");
+      }
+    }, Math.min(delay, 2_147_483_647));
+  }
+
+  #release(tunnel: _Tunnel, reason: PhtTunnelDownReason): void {
+    if (tunnel.timer !== undefined) clearTimeout(tunnel.timer);
+    tunnel.timer = undefined;
+    this.#retireBuffer(tunnel);
+    this.#tunnels.delete(tunnel.id);
+    if (this.#byNCoA.get(tunnel.nCoA) === tunnel) this.#byNCoA.delete(tunnel.nCoA);
+    this.#gone.set(tunnel.id, {
+      sessionId: tunnel.sessionId,
+      mgmtKey: tunnel.mgmtKey,
+      reason,
+    });
+    if (this.#gone.size > _GONE_MEMORY) {
+      this.#gone.delete(this.#gone.keys().next().value!);
+    }
+    this.#forgetSessionIfIdle(tunnel.sessionId);
+    const view = this.#view(tunnel);
+    Promise.resolve()
+      .then(() => this.#options.onTunnelDown?.(view, reason))
+      .catch((error) => {
+        _logger.warn("PHT onTunnelDown for {nCoA} failed: {error}", {
+          nCoA: tunnel.nCoA,
+          error: String(error),
+        });
+      });
+  }
+
+  #forgetSessionIfIdle(sessionId: number): void {
+    // The highest management sequence is kept while the AR still has a key for the
+    // session, so that a replayed create is refused even after the tunnel is gone.
+    if (this.#options.keys(sessionId) === undefined) this.#mgmtSequence.delete(sessionId);
+  }
+
+  async #onDatagram(msg: Uint8Array, rinfo: { address: string; port: number }): Promise<void> {
+    if (this.#closed) return;
+    this.#stats.framesIn++;
+    let frame;
+    try {
+      frame = decodePhtFrame(msg);
+    } catch (error) {
+      this.#stats.malformed++;
+      _logger.debug("PHT AR: malformed datagram from {address}: {error}", {
+        address: rinfo.address,
+        error: String(error),
+      });
+      return;
+    }
+    if (frame.kind === "data") this.#onData(frame, rinfo);
+    else await this.#onManagement(frame, rinfo);
+  }
+
+  #drop(counter: "replayed" | "badAuth" | "unknownTunnel" | "expired" | "spoofed", detail: string) {
+    this.#stats[counter]++;
+    _logger.debug("PHT AR dropped a frame: {counter}: {detail}", { counter, detail });
+  }
+
+  #onData(frame: PhtDataFrame, rinfo: { address: string; port: number }): void {
+    const id = frame.header.tunnelId;
+    const tunnel = this.#tunnels.get(id);
+    if (tunnel === undefined || tunnel.deleted) {
+      if (tunnel !== undefined || this.#gone.has(id)) this.#drop("expired", `tunnel ${id}`);
+      else this.#drop("unknownTunnel", `tunnel ${id}`);
+      return;
+    }
+    if (this.#now() >= tunnel.expiresAt) {
+      this.#drop("expired", `tunnel ${id}`);
+      return;
+    }
+    const sequence = frame.header.sequence;
+    if (tunnel.window.check(sequence) !== "ok") {
+      this.#drop("replayed", `tunnel ${id} sequence ${sequence}`);
+      return;
+    }
+    // Frames copied off the socket are opened concurrently and delivered in order.
+    const opened = openPhtData(tunnel.rxKey, "mn-to-ar", {
+      ...frame,
+      headerBytes: frame.headerBytes.slice(),
+      sealed: frame.sealed.slice(),
+    });
+    opened.catch(() => {}); // handled below
+    tunnel.rxChain = tunnel.rxChain.then(async () => {
+      let packet: Uint8Array;
+      try {
+        packet = await opened;
+      } catch {
+        this.#drop("badAuth", `tunnel ${id} sequence ${sequence}`);
+        return;
+      }
+      if (tunnel.window.check(sequence) !== "ok") {
+        this.#drop("replayed", `tunnel ${id} sequence ${sequence}`);
+        return;
+      }
+      tunnel.window.accept(sequence);
+      tunnel.peer = { address: rinfo.address, port: rinfo.port };
+      let source: string;
+      try {
+        source = _canonicalIp(parseIpHeader(packet).source);
+      } catch {
+        this.#stats.malformed++;
+        return;
+      }
+      if (source !== tunnel.nCoA) {
+        this.#drop("spoofed", `tunnel ${id} inner source ${source}`);
+        return;
+      }
+      this.#stats.packetsIn++;
+      try {
+        this.#options.onPacket?.(this.#view(tunnel), packet);
+      } catch (error) {
+        _logger.warn("PHT onPacket failed: {error}", { error: String(error) });
+      }
+    });
+  }
+
+  #onManagement(
+    frame: PhtManagementFrame,
+    rinfo: { address: string; port: number },
+  ): Promise<void> {
+    const m = frame.message;
+    let sessionId: number;
+    if (m.kind === "create") sessionId = m.sessionId;
+    else {
+      const t = this.#tunnels.get(m.tunnelId) ?? this.#gone.get(m.tunnelId);
+      if (t === undefined) {
+        this.#drop("unknownTunnel", `${m.kind} for tunnel ${m.tunnelId}`);
+        return Promise.resolve();
+      }
+      sessionId = t.sessionId;
+    }
+    // One session's requests are handled one at a time, in arrival order, so that
+    // the management sequence check sees them in the order the MN sent them.
+    const previous = this.#mgmtChains.get(sessionId) ?? Promise.resolve();
+    const next = previous.then(() => this.#handleManagement(frame, sessionId, rinfo)).catch(
+      (error) => {
+        _logger.debug("PHT AR: {kind} failed: {error}", { kind: m.kind, error: String(error) });
+      },
+    );
+    this.#mgmtChains.set(sessionId, next);
+    next.then(() => {
+      if (this.#mgmtChains.get(sessionId) === next) this.#mgmtChains.delete(sessionId);
+    });
+    return next;
+  }
+
+  async #handleManagement(
+    frame: PhtManagementFrame,
+    sessionId: number,
+    rinfo: { address: string; port: number },
+  ): Promise<void> {
+    if (this.#closed) return;
+    const m = frame.message;
+    let mgmtKey: CryptoKey;
+    let mnAr: CryptoKey | undefined;
+    if (m.kind === "create") {
+      const raw = this.#options.keys(sessionId);
+      if (raw === undefined) {
+        this.#stats.unknownSession++;
+        _logger.debug("PHT AR: create for unknown session {sessionId}", { sessionId });
+        // No key to sign with: the error goes unauthenticated (zero MAC); the MN
+        // accepts it only as the answer to its pending create (see pht_mn.ts).
+        await this.#reply(
+          encodePhtManagement({
+            kind: "error",
+            tunnelId: 0,
+            sequence: m.sequence,
+            code: PhtErrorCode.UnknownSession,
+          }),
+          rinfo,
+        );
+        return;
+      }
+      mnAr = await importMnArKey(raw);
+      mgmtKey = await phtManagementKey(mnAr);
+    } else {
+      const t = this.#tunnels.get(m.tunnelId) ?? this.#gone.get(m.tunnelId)!;
+      mgmtKey = t.mgmtKey;
+    }
+    try {
+      await verifyPhtManagement(mgmtKey, frame);
+    } catch {
+      this.#drop("badAuth", `${m.kind} for session ${sessionId}`);
+      return;
+    }
+    const highest = this.#mgmtSequence.get(sessionId) ?? 0n;
+    if (m.sequence <= highest) {
+      this.#drop("replayed", `${m.kind} for session ${sessionId} sequence ${m.sequence}`);
+      return;
+    }
+    this.#mgmtSequence.set(sessionId, m.sequence);
+    const reply = (message: PhtManagementMessage) =>
+      signPhtManagement(mgmtKey, message).then((bytes) => this.#reply(bytes, rinfo));
+    const error = (code: PhtErrorCodeValue) =>
+      reply({ kind: "error", tunnelId: m.tunnelId, sequence: m.sequence, code });
+
+    if (m.kind === "create") {
+      await this.#create(m, mnAr!, mgmtKey, rinfo, reply, error);
+      return;
+    }
+    const tunnel = this.#tunnels.get(m.tunnelId);
+    if (tunnel === undefined) {
+      // Released already: a retransmitted delete is answered again, the rest refused.
+      this.#drop("expired", `${m.kind} for tunnel ${m.tunnelId}`);
+      if (m.kind === "delete") {
+        await reply({ kind: "delete-ack", tunnelId: m.tunnelId, sequence: m.sequence });
+      } else await error(PhtErrorCode.UnknownTunnel);
+      return;
+    }
+    const now = this.#now();
+    if (!tunnel.deleted) tunnel.peer = { address: rinfo.address, port: rinfo.port };
+    const base = { tunnelId: tunnel.id, sequence: m.sequence };
+    switch (m.kind) {
+      case "refresh": {
+        if (tunnel.deleted) return await error(PhtErrorCode.UnknownTunnel);
+        const lifetimeMs = this.#grant(m.lifetimeMs);
+        tunnel.lifetimeMs = lifetimeMs;
+        tunnel.expiresAt = now + lifetimeMs;
+        this.#arm(tunnel);
+        this.#stats.refreshes++;
+        return await reply({ kind: "refresh-ack", ...base, lifetimeMs });
+      }
+      case "delete":
+        if (!tunnel.deleted) {
+          if (tunnel.buffer !== undefined) {
+            // Section 7.6.1: keep holding until flush or the MN is heard on the new
+            // link, at most the buffer's age bound.
+            tunnel.deleted = true;
+            tunnel.copyTo = undefined;
+            tunnel.expiresAt = now + (this.#options.buffer?.maxAgeMs ?? PHT_DEFAULT_BUFFER_AGE_MS);
+            this.#arm(tunnel);
+          } else this.#release(tunnel, "deleted");
+        }
+        return await reply({ kind: "delete-ack", ...base });
+      case "buffer":
+        if (tunnel.deleted) return await error(PhtErrorCode.UnknownTunnel);
+        tunnel.buffer ??= new PacketBuffer({
+          maxPackets: this.#options.buffer?.maxPackets ?? PHT_DEFAULT_BUFFER_PACKETS,
+          maxAgeMs: this.#options.buffer?.maxAgeMs ?? PHT_DEFAULT_BUFFER_AGE_MS,
+        });
+        return await reply({ kind: "buffer-ack", ...base });
+      case "flush": {
+        const packets = this.#drain(tunnel);
+        if (tunnel.deleted) {
+          for (const p of packets) this.#options.deliverDirect?.(tunnel.nCoA, p);
+          this.#release(tunnel, "deleted");
+        } else {
+          for (const p of packets) this.#sendData(tunnel, p);
+        }
+        return await reply({ kind: "flush-ack", ...base, count: packets.length });
+      }
+      case "probe":
+        if (tunnel.deleted) return await error(PhtErrorCode.UnknownTunnel);
+        this.#stats.probes++;
+        return await reply({ kind: "probe-ack", ...base });
+      case "copy-start":
+        if (tunnel.deleted) return await error(PhtErrorCode.UnknownTunnel);
+        tunnel.copyTo = _canonicalIp(m.address ?? tunnel.nCoA);
+        return await reply({ kind: "copy-start-ack", ...base });
+      case "copy-stop":
+        tunnel.copyTo = undefined;
+        return await reply({ kind: "copy-stop-ack", ...base });
+      default:
+        // An answer kind sent to the AR: authenticated but meaningless.
+        _logger.debug("PHT AR ignored {kind}", { kind: m.kind });
+    }
+  }
+
+  async #create(
+    m: Extract<PhtManagementMessage, { kind: "create" }>,
+    mnAr: CryptoKey,
+    mgmtKey: CryptoKey,
+    rinfo: { address: string; port: number },
+    reply: (message: PhtManagementMessage) => Promise<void>,
+    error: (code: PhtErrorCodeValue) => Promise<void>,
+  ): Promise<void> {
+    const nCoA = _canonicalIp(m.nCoA);
+    const existing = this.#byNCoA.get(nCoA);
+    if (existing !== undefined) {
+      if (existing.sessionId !== m.sessionId) {
+        _logger.info("PHT AR refused create: {nCoA} is tunnelled for another session", { nCoA });
+        return await error(PhtErrorCode.Refused);
+      }
+      if (_equal(existing.mnNonce, m.mnNonce) && !existing.deleted) {
+        // A retransmitted create whose answer was lost: same tunnel, same answer.
+        return await reply({
+          kind: "create-ack",
+          tunnelId: existing.id,
+          sequence: m.sequence,
+          lifetimeMs: existing.lifetimeMs,
+          arNonce: existing.arNonce,
+        });
+      }
+      this.#release(existing, "closed"); // the MN re-creates its tunnel
+    }
+    let id = _randomTunnelId();
+    while (this.#tunnels.has(id) || this.#gone.has(id)) id = _randomTunnelId();
+    const arNonce = _cryptoRandom(PHT_NONCE_LENGTH);
+    const keys = await phtDataKeys(mnAr, m.mnNonce, arNonce, id);
+    const lifetimeMs = this.#grant(m.lifetimeMs);
+    const now = this.#now();
+    const tunnel: _Tunnel = {
+      id,
+      sessionId: m.sessionId,
+      oCoA: _canonicalIp(m.oCoA),
+      nCoA,
+      createdAt: now,
+      mnNonce: m.mnNonce,
+      arNonce,
+      mgmtKey,
+      rxKey: keys.mnToAr,
+      txKey: keys.arToMn,
+      window: new ReplayWindow(),
+      peer: { address: rinfo.address, port: rinfo.port },
+      expiresAt: now + lifetimeMs,
+      lifetimeMs,
+      txSequence: 0n,
+      txChain: Promise.resolve(),
+      rxChain: Promise.resolve(),
+      buffer: undefined,
+      deleted: false,
+      copyTo: undefined,
+      timer: undefined,
+    };
+    this.#tunnels.set(id, tunnel);
+    this.#byNCoA.set(nCoA, tunnel);
+    this.#arm(tunnel);
+    try {
+      await this.#options.onTunnelUp?.(this.#view(tunnel));
+    } catch (e) {
+      _logger.warn("PHT onTunnelUp for {nCoA} failed: {error}", { nCoA, error: String(e) });
+      this.#release(tunnel, "closed");
+      return await error(PhtErrorCode.Refused);
+    }
+    this.#stats.tunnelsCreated++;
+    _logger.info("PHT tunnel {id} up: session {sessionId}, {nCoA} via {oCoA}, {lifetimeMs} ms", {
+      id,
+      sessionId: m.sessionId,
+      nCoA,
+      oCoA: tunnel.oCoA,
+      lifetimeMs,
+    });
+    await reply({ kind: "create-ack", tunnelId: id, sequence: m.sequence, lifetimeMs, arNonce });
+  }
+
+  #grant(requested: number): number {
+    const max = this.#options.maxLifetimeMs ?? PHT_DEFAULT_MAX_LIFETIME_MS;
+    return Math.min(requested === 0 ? PHT_DEFAULT_LIFETIME_MS : requested, max);
+  }
+
+  async #reply(bytes: Uint8Array, rinfo: { address: string; port: number }): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await _sendUdp(this.#socket, bytes, rinfo.address, rinfo.port);
+      this.#stats.framesOut++;
+    } catch (error) {
+      _logger.debug("PHT AR could not answer {address}: {error}", {
+        address: rinfo.address,
+        error: String(error),
+      });
+    }
+  }
+}
+
+function _equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

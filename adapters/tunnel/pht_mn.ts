@@ -1,0 +1,805 @@
+/**
+ * The mobile node's end of proactive handover tunnels (RFC 6252 sections 6.3 steps
+ * 2, 4-6, 7.2, 7.4, 7.6): a {@link TunnelManager} that creates, refreshes and
+ * deletes PHTs with the access routers of candidate target networks over UDP,
+ * seals inner IP packets with AES-GCM, asks the AR to buffer before the link switch
+ * and to flush after it (section 7.6.1), to copy packets to a prepared interface
+ * (section 7.6.2, duplicates are dropped here), and probes reachability through the
+ * tunnel (section 7.6.3).
+ *
+ * Each tunnel has its own UDP socket bound to the oCoA (or
+ * {@link PhtTunnelManagerOptions.bindAddress}) on an ephemeral port. The MN-AR key
+ * passed to {@linkcode PhtTunnelManager.open} must be an HKDF `CryptoKey` (as the
+ * PANA PaC delivers it, or `importMnArKey`): the management and data keys are
+ * derived from it. Management messages carry a 64-bit sequence initialised from the
+ * clock in microseconds, so a restarted MN never goes below what the AR has seen.
+ *
+ * @module
+ */
+import type { Socket } from "node:dgram";
+import { getLogger } from "npm:@logtape/logtape@^2.4.2";
+import { type PhtDataKeys, phtDataKeys, phtManagementKey } from "../../lib/keys/pht_keys.ts";
+import { DedupWindow } from "../../lib/pht/dedup_window.ts";
+import { openPhtData, sealPhtData } from "../../lib/pht/pht_data_seal.ts";
+import { signPhtManagement, verifyPhtManagement } from "../../lib/pht/pht_management_auth.ts";
+import { ReplayWindow } from "../../lib/pht/replay_window.ts";
+import {
+  type PortCallOptions,
+  PortError,
+  type TunnelEndpoints,
+  type TunnelHandle,
+  type TunnelManager,
+} from "../../lib/ports.ts";
+import {
+  decodePhtFrame,
+  type PhtDataFrame,
+  type PhtManagementFrame,
+  type PhtManagementKind,
+  type PhtManagementMessage,
+} from "../../lib/wire/pht.ts";
+import {
+  PHT_DEFAULT_LIFETIME_MS,
+  PHT_MAC_LENGTH,
+  PHT_NONCE_LENGTH,
+  PHT_UDP_PORT,
+  PhtErrorCode,
+} from "../../lib/wire/pht_constants.ts";
+import { _bindUdp, _closeUdp, _cryptoRandom, _family, _preciseNow, _sendUdp } from "./_pht_udp.ts";
+
+const _logger = getLogger(["mpa", "pht", "mn"]);
+
+/** Options of {@linkcode PhtTunnelManager}. */
+export interface PhtTunnelManagerOptions {
+  /**
+   * The PANA session id of the MPA-SA with a CTN (`MpaSa.sessionId`), which names the
+   * MN-AR key at that CTN's AR; `undefined` when the MN holds no SA with it (open
+   * then fails with `not-found`).
+   */
+  readonly sessionId: (ctn: string) => number | undefined;
+  /** Decrypted inner IP packets from an AR (duplicates already dropped). */
+  readonly onPacket?: (tunnel: TunnelHandle, packet: Uint8Array) => void;
+  /**
+   * Requested tunnel lifetime, ms, default 60000 (section 7.2); refreshed
+   * automatically at a third of the granted lifetime until closed.
+   */
+  readonly lifetimeMs?: number;
+  /** Wait for an answer per try, ms; default 1000. */
+  readonly timeoutMs?: number;
+  /** Retransmissions per management exchange; default 3. */
+  readonly retries?: number;
+  /** Local outer address to bind; default the handle's `endpoints.oCoA`. */
+  readonly bindAddress?: string;
+  /** Clock, epoch ms; default `performance.timeOrigin + performance.now()`. */
+  readonly now?: () => number;
+}
+
+/** Counters of a {@linkcode PhtTunnelManager}. */
+export interface PhtMnStats {
+  /** Datagrams sent (data and management). */
+  readonly framesSent: number;
+  /** Datagrams received. */
+  readonly framesReceived: number;
+  /** Inner packets sealed and sent. */
+  readonly packetsSent: number;
+  /** Inner packets opened and delivered to `onPacket`. */
+  readonly packetsReceived: number;
+  /** Frames refused by the anti-replay window. */
+  readonly replayed: number;
+  /** Frames whose tag or MAC did not verify. */
+  readonly badAuth: number;
+  /** Datagrams that do not parse. */
+  readonly malformed: number;
+  /** Frames for another tunnel, or answers matching no pending request. */
+  readonly unexpected: number;
+  /** Duplicate packets dropped while copy-and-forward is on (section 7.6.2). */
+  readonly duplicates: number;
+  /** Management retransmissions. */
+  readonly retransmissions: number;
+  /** Refreshes granted. */
+  readonly refreshes: number;
+  /** Refreshes that failed (timeout or refusal). */
+  readonly refreshFailures: number;
+}
+
+interface _Pending {
+  readonly expect: PhtManagementKind;
+  readonly resolve: (message: PhtManagementMessage) => void;
+  readonly reject: (error: PortError) => void;
+  readonly allowUnauthenticatedError: boolean;
+}
+
+interface _Tunnel {
+  handle: TunnelHandle;
+  readonly sessionId: number;
+  readonly mgmtKey: CryptoKey;
+  readonly ar: { readonly address: string; readonly port: number };
+  socket: Socket | undefined;
+  tunnelId: number;
+  keys: PhtDataKeys | undefined;
+  window: ReplayWindow;
+  txSequence: bigint;
+  txChain: Promise<void>;
+  rxChain: Promise<void>;
+  lifetimeMs: number;
+  expiresAt: number;
+  refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  copying: boolean;
+  closed: boolean;
+}
+
+/**
+ * The MN's PHT endpoint, a {@link TunnelManager}.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { importMnArKey } from "../../lib/keys/pht_keys.ts";
+ * import { PhtAr } from "./pht_ar.ts";
+ * const raw = new Uint8Array(32).fill(9);
+ * const received: Uint8Array[] = [];
+ * await using ar = await PhtAr.listen({
+ *   listen: { address: "127.0.0.1", port: 0 },
+ *   keys: (id) => id === 7 ? raw : undefined,
+ *   onPacket: (_t, p) => received.push(p),
+ * });
+ * await using mn = new PhtTunnelManager({ sessionId: () => 7 });
+ * const handle = await mn.open("net-b", {
+ *   oCoA: "127.0.0.1",
+ *   nCoA: "10.0.2.50",
+ *   ar: { address: "127.0.0.1", port: ar.address.port },
+ * }, await importMnArKey(raw));
+ * assertEquals(ar.tunnels()[0]?.nCoA, "10.0.2.50");
+ * assertEquals(await mn.probe(handle) >= 0, true);
+ * await mn.close(handle);
+ * ```
+ */
+export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
+  readonly #options: PhtTunnelManagerOptions;
+  readonly #now: () => number;
+  readonly #tunnels = new Map<string, _Tunnel>();
+  readonly #closedTunnels = new Map<string, _Tunnel>();
+  readonly #pending = new Map<string, _Pending>();
+  readonly #dedup = new DedupWindow();
+  #nextId = 1;
+  #mgmtSequence = 0n;
+  #stats = {
+    framesSent: 0,
+    framesReceived: 0,
+    packetsSent: 0,
+    packetsReceived: 0,
+    replayed: 0,
+    badAuth: 0,
+    malformed: 0,
+    unexpected: 0,
+    retransmissions: 0,
+    refreshes: 0,
+    refreshFailures: 0,
+  };
+
+  /**
+   * @param options session lookup, packet sink, lifetime, timers
+   */
+  constructor(options: PhtTunnelManagerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? _preciseNow;
+  }
+
+  /**
+   * Creates a PHT with the CTN's AR (RFC 6252 sections 6.3 step 2, 7.4).
+   *
+   * @param ctn network id of the CTN; {@link PhtTunnelManagerOptions.sessionId} maps
+   *   it to the MPA-SA's session id
+   * @param endpoints oCoA (outer), nCoA (inner), the AR (port default 7716)
+   * @param key the MN-AR key as an HKDF `CryptoKey`
+   * @param options abort signal
+   * @returns the tunnel's handle
+   * @throws {PortError} `not-found` (no SA for the CTN), `protocol` (key not usable
+   *   for HKDF, bad address), `unreachable` (cannot bind or send), `rejected` (the AR
+   *   refused), `timeout`, `aborted`
+   */
+  async open(
+    ctn: string,
+    endpoints: TunnelEndpoints,
+    key: CryptoKey,
+    options?: PortCallOptions,
+  ): Promise<TunnelHandle> {
+    const sessionId = this.#options.sessionId(ctn);
+    if (sessionId === undefined) {
+      throw new PortError("TunnelManager", "not-found", `No MPA-SA with CTN: ${ctn}`);
+    }
+    let mgmtKey: CryptoKey;
+    try {
+      mgmtKey = await phtManagementKey(key);
+    } catch (error) {
+      throw new PortError(
+        "TunnelManager",
+        "protocol",
+        `MN-AR key is not an HKDF key: ${key.algorithm.name}`,
+        { cause: error },
+      );
+    }
+    let socket: Socket;
+    const bind = this.#options.bindAddress ?? endpoints.oCoA;
+    try {
+      socket = await _bindUdp(bind, 0);
+    } catch (error) {
+      throw new PortError(
+        "TunnelManager",
+        "unreachable",
+        `Cannot bind a UDP socket to ${bind}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const now = this.#now();
+    const handle: TunnelHandle = {
+      id: `pht-${this.#nextId++}`,
+      ctn,
+      endpoints,
+      openedAt: now,
+      expiresAt: now,
+    };
+    const tunnel: _Tunnel = {
+      handle,
+      sessionId,
+      mgmtKey,
+      ar: { address: endpoints.ar.address, port: endpoints.ar.port ?? PHT_UDP_PORT },
+      socket,
+      tunnelId: 0,
+      keys: undefined,
+      window: new ReplayWindow(),
+      txSequence: 0n,
+      txChain: Promise.resolve(),
+      rxChain: Promise.resolve(),
+      lifetimeMs: 0,
+      expiresAt: now,
+      refreshTimer: undefined,
+      copying: false,
+      closed: false,
+    };
+    socket.on("message", (msg: Uint8Array) => this.#onDatagram(tunnel, msg));
+    socket.on("error", (error: Error) => {
+      _logger.warn("PHT MN socket error: {error}", { error: error.message });
+    });
+    try {
+      const mnNonce = _cryptoRandom(PHT_NONCE_LENGTH);
+      const ack = await this.#exchange(tunnel, "create-ack", (sequence) => ({
+        kind: "create",
+        tunnelId: 0,
+        sequence,
+        sessionId,
+        oCoA: endpoints.oCoA,
+        nCoA: endpoints.nCoA,
+        lifetimeMs: this.#options.lifetimeMs ?? PHT_DEFAULT_LIFETIME_MS,
+        mnNonce,
+      }), options);
+      if (ack.kind !== "create-ack") throw new Error("unreachable");
+      tunnel.tunnelId = ack.tunnelId;
+      tunnel.keys = await phtDataKeys(key, mnNonce, ack.arNonce, ack.tunnelId);
+      tunnel.lifetimeMs = ack.lifetimeMs;
+      tunnel.expiresAt = this.#now() + ack.lifetimeMs;
+    } catch (error) {
+      await _closeUdp(socket);
+      throw error;
+    }
+    const opened: TunnelHandle = { ...handle, expiresAt: tunnel.expiresAt };
+    tunnel.handle = opened;
+    this.#tunnels.set(opened.id, tunnel);
+    this.#scheduleRefresh(tunnel);
+    _logger.info("PHT tunnel {id} to {ar} for {nCoA}: {lifetimeMs} ms", {
+      id: tunnel.tunnelId,
+      ar: tunnel.ar.address,
+      nCoA: endpoints.nCoA,
+      lifetimeMs: tunnel.lifetimeMs,
+    });
+    return opened;
+  }
+
+  /**
+   * Sends an inner IP packet (source: the nCoA) through the tunnel to the AR.
+   *
+   * @param handle an open tunnel
+   * @param packet the inner IP packet
+   * @returns when handed to the kernel
+   * @throws {PortError} `not-found` for a handle not open here, `protocol` for a
+   *   packet too long, `unreachable` when the send fails
+   */
+  send(handle: TunnelHandle, packet: Uint8Array): Promise<void> {
+    let tunnel: _Tunnel;
+    try {
+      tunnel = this.#open(handle);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    tunnel.txSequence++;
+    const sealed = sealPhtData(
+      tunnel.keys!.mnToAr,
+      "mn-to-ar",
+      tunnel.tunnelId,
+      tunnel.txSequence,
+      packet,
+    );
+    sealed.catch(() => {}); // reported through the chain
+    const sent = tunnel.txChain.then(async () => {
+      let frame: Uint8Array;
+      try {
+        frame = await sealed;
+      } catch (error) {
+        throw new PortError("TunnelManager", "protocol", (error as Error).message, {
+          cause: error,
+        });
+      }
+      await this.#sendRaw(tunnel, frame);
+      this.#stats.packetsSent++;
+    });
+    tunnel.txChain = sent.catch(() => {});
+    return sent;
+  }
+
+  /**
+   * Asks the AR to hold packets for the nCoA from now on (RFC 6252 section 7.6.1),
+   * just before the link switch.
+   *
+   * @param handle an open tunnel
+   * @param options abort signal
+   * @returns when the AR confirmed
+   * @throws {PortError} `not-found`, `rejected`, `timeout`, `aborted`
+   */
+  async buffer(handle: TunnelHandle, options?: PortCallOptions): Promise<void> {
+    const tunnel = this.#open(handle);
+    await this.#exchange(tunnel, "buffer-ack", (sequence) => ({
+      kind: "buffer",
+      tunnelId: tunnel.tunnelId,
+      sequence,
+    }), options);
+  }
+
+  /**
+   * Asks the AR to release the packets it holds, in order (RFC 6252 section 7.6.1):
+   * through the tunnel while it is open, straight to the nCoA once it was closed.
+   * Works after {@linkcode PhtTunnelManager.close}, from a fresh socket on any local
+   * address (the MN is on its new link by then).
+   *
+   * @param handle a tunnel opened here, open or recently closed
+   * @param options abort signal
+   * @returns how many packets the AR released
+   * @throws {PortError} `not-found`, `rejected`, `timeout`, `aborted`
+   */
+  async flush(handle: TunnelHandle, options?: PortCallOptions): Promise<number> {
+    const tunnel = this.#tunnels.get(handle.id) ?? this.#closedTunnels.get(handle.id);
+    if (tunnel === undefined) throw this.#notFound(handle);
+    let temporary: Socket | undefined;
+    if (tunnel.socket === undefined) {
+      const family = _family(tunnel.ar.address);
+      try {
+        temporary = await _bindUdp(family === 6 ? "::" : "0.0.0.0", 0);
+      } catch (error) {
+        throw new PortError("TunnelManager", "unreachable", (error as Error).message, {
+          cause: error,
+        });
+      }
+      tunnel.socket = temporary;
+      temporary.on("message", (msg: Uint8Array) => this.#onDatagram(tunnel, msg));
+    }
+    try {
+      const ack = await this.#exchange(tunnel, "flush-ack", (sequence) => ({
+        kind: "flush",
+        tunnelId: tunnel.tunnelId,
+        sequence,
+      }), options);
+      if (temporary !== undefined) this.#closedTunnels.delete(handle.id);
+      return ack.kind === "flush-ack" ? ack.count : 0;
+    } finally {
+      if (temporary !== undefined) {
+        tunnel.socket = undefined;
+        await _closeUdp(temporary);
+      }
+    }
+  }
+
+  /**
+   * Tests reachability of the new network through the tunnel (RFC 6252 section
+   * 7.6.3): a probe the AR answers.
+   *
+   * @param handle an open tunnel
+   * @param options abort signal
+   * @returns the round-trip time, ms
+   * @throws {PortError} `not-found`, `rejected`, `timeout`, `aborted`
+   */
+  async probe(handle: TunnelHandle, options?: PortCallOptions): Promise<number> {
+    const tunnel = this.#open(handle);
+    const started = _preciseNow();
+    await this.#exchange(tunnel, "probe-ack", (sequence) => ({
+      kind: "probe",
+      tunnelId: tunnel.tunnelId,
+      sequence,
+    }), { ...options, retries: 0 });
+    return _preciseNow() - started;
+  }
+
+  /**
+   * Asks the AR to copy packets for the nCoA to `address` (default the nCoA) besides
+   * the tunnel (RFC 6252 section 7.6.2); duplicates are dropped from then on, see
+   * {@linkcode PhtTunnelManager.acceptDirect}.
+   *
+   * @param handle an open tunnel
+   * @param options abort signal; `address`: where copies go
+   * @returns when the AR confirmed
+   * @throws {PortError} `not-found`, `rejected`, `timeout`, `aborted`
+   */
+  async startCopy(
+    handle: TunnelHandle,
+    options?: PortCallOptions & { readonly address?: string },
+  ): Promise<void> {
+    const tunnel = this.#open(handle);
+    tunnel.copying = true;
+    const address = options?.address;
+    await this.#exchange(
+      tunnel,
+      "copy-start-ack",
+      (sequence) =>
+        address === undefined
+          ? { kind: "copy-start", tunnelId: tunnel.tunnelId, sequence }
+          : { kind: "copy-start", tunnelId: tunnel.tunnelId, sequence, address },
+      options,
+    );
+  }
+
+  /**
+   * Asks the AR to stop copying. Duplicate filtering stays on for this tunnel
+   * until it is closed, for the copies still in flight.
+   *
+   * @param handle an open tunnel
+   * @param options abort signal
+   * @returns when the AR confirmed
+   * @throws {PortError} `not-found`, `rejected`, `timeout`, `aborted`
+   */
+  async stopCopy(handle: TunnelHandle, options?: PortCallOptions): Promise<void> {
+    const tunnel = this.#open(handle);
+    await this.#exchange(tunnel, "copy-stop-ack", (sequence) => ({
+      kind: "copy-stop",
+      tunnelId: tunnel.tunnelId,
+      sequence,
+    }), options);
+  }
+
+  /**
+   * Filters a packet that arrived on the prepared interface during copy-and-forward
+   * (RFC 6252 section 7.6.2) against the packets received through tunnels.
+   *
+   * @param packet an IP packet received directly
+   * @returns `true` to deliver it, `false` for a duplicate (counted)
+   */
+  acceptDirect(packet: Uint8Array): boolean {
+    return this.#dedup.admit(packet);
+  }
+
+  /**
+   * Deletes a PHT (RFC 6252 section 6.3 steps 4 and 6). If the AR was asked to
+   * buffer, it keeps holding the packets until {@linkcode PhtTunnelManager.flush}
+   * or until it hears the MN on the new link. A delete the AR does not confirm is
+   * logged; the tunnel then expires at the AR (section 7.2).
+   *
+   * @param handle a handle from {@linkcode PhtTunnelManager.open}
+   * @returns when deleted (or given up on)
+   * @throws {PortError} `not-found` for a handle not open here
+   */
+  async close(handle: TunnelHandle): Promise<void> {
+    const tunnel = this.#open(handle);
+    tunnel.closed = true;
+    if (tunnel.refreshTimer !== undefined) clearTimeout(tunnel.refreshTimer);
+    tunnel.refreshTimer = undefined;
+    this.#tunnels.delete(handle.id);
+    try {
+      await this.#exchange(tunnel, "delete-ack", (sequence) => ({
+        kind: "delete",
+        tunnelId: tunnel.tunnelId,
+        sequence,
+      }));
+    } catch (error) {
+      _logger.warn("PHT delete of tunnel {id} not confirmed: {error}", {
+        id: tunnel.tunnelId,
+        error: (error as Error).message,
+      });
+    }
+    const socket = tunnel.socket;
+    tunnel.socket = undefined;
+    if (socket !== undefined) await _closeUdp(socket);
+    this.#closedTunnels.set(handle.id, tunnel);
+    if (this.#closedTunnels.size > 16) {
+      this.#closedTunnels.delete(this.#closedTunnels.keys().next().value!);
+    }
+  }
+
+  /**
+   * The handles open now.
+   *
+   * @returns handles, with the latest granted expiry
+   */
+  handles(): readonly TunnelHandle[] {
+    return [...this.#tunnels.values()].map((t) => ({ ...t.handle, expiresAt: t.expiresAt }));
+  }
+
+  /**
+   * The counters since construction.
+   *
+   * @returns a snapshot
+   */
+  stats(): PhtMnStats {
+    return { ...this.#stats, duplicates: this.#dedup.duplicates };
+  }
+
+  /** Closes every open tunnel. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all([...this.#tunnels.values()].map((t) => this.close(t.handle)));
+  }
+
+  // -------------------------------------------------------------------------
+
+  #notFound(handle: TunnelHandle): PortError {
+    return new PortError("TunnelManager", "not-found", `No open PHT: ${handle.id}`);
+  }
+
+  #open(handle: TunnelHandle): _Tunnel {
+    const tunnel = this.#tunnels.get(handle.id);
+    if (tunnel === undefined || tunnel.closed) throw this.#notFound(handle);
+    return tunnel;
+  }
+
+  #scheduleRefresh(tunnel: _Tunnel): void {
+    const delay = Math.max(1, Math.floor(tunnel.lifetimeMs / 3));
+    tunnel.refreshTimer = setTimeout(() => {
+      tunnel.refreshTimer = undefined;
+      if (tunnel.closed) return;
+      this.#exchange(tunnel, "refresh-ack", (sequence) => ({
+        kind: "refresh",
+        tunnelId: tunnel.tunnelId,
+        sequence,
+        lifetimeMs: this.#options.lifetimeMs ?? PHT_DEFAULT_LIFETIME_MS,
+      }), { timeoutMs: Math.max(1, Math.floor(tunnel.lifetimeMs / 6)) }).then((ack) => {
+        if (ack.kind !== "refresh-ack" || tunnel.closed) return;
+        this.#stats.refreshes++;
+        tunnel.lifetimeMs = ack.lifetimeMs;
+        tunnel.expiresAt = this.#now() + ack.lifetimeMs;
+        this.#scheduleRefresh(tunnel);
+      }, (error: PortError) => {
+        this.#stats.refreshFailures++;
+        _logger.warn("PHT refresh of tunnel {id} failed: {error}", {
+          id: tunnel.tunnelId,
+          error: error.message,
+        });
+        if (!tunnel.closed && error.code !== "rejected" && this.#now() < tunnel.expiresAt) {
+          this.#scheduleRefresh(tunnel);
+        }
+      });
+    }, delay);
+  }
+
+  #nextSequence(): bigint {
+    // Microseconds since the epoch, and strictly increasing within this process.
+    const clock = BigInt(Math.floor(_preciseNow() * 1000));
+    this.#mgmtSequence = clock > this.#mgmtSequence ? clock : this.#mgmtSequence + 1n;
+    return this.#mgmtSequence;
+  }
+
+  async #sendRaw(tunnel: _Tunnel, bytes: Uint8Array): Promise<void> {
+    const socket = tunnel.socket;
+    if (socket === undefined) {
+      throw new PortError("TunnelManager", "unreachable", "PHT socket closed");
+    }
+    try {
+      await _sendUdp(socket, bytes, tunnel.ar.address, tunnel.ar.port);
+      this.#stats.framesSent++;
+    } catch (error) {
+      throw new PortError(
+        "TunnelManager",
+        "unreachable",
+        `Cannot send to the AR ${tunnel.ar.address}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * One management exchange: sends the request, retransmits with a fresh sequence
+   * number on timeout, resolves with the authenticated answer of the expected kind
+   * (or rejects on an error answer).
+   */
+  #exchange(
+    tunnel: _Tunnel,
+    expect: PhtManagementKind,
+    build: (sequence: bigint) => PhtManagementMessage,
+    options?: PortCallOptions & { readonly retries?: number; readonly timeoutMs?: number },
+  ): Promise<PhtManagementMessage> {
+    const timeoutMs = options?.timeoutMs ?? this.#options.timeoutMs ?? 1000;
+    const tries = 1 + (options?.retries ?? this.#options.retries ?? 3);
+    const signal = options?.signal;
+    const keys: string[] = [];
+    return new Promise<PhtManagementMessage>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let attempt = 0;
+      let done = false;
+      const finish = () => {
+        done = true;
+        if (timer !== undefined) clearTimeout(timer);
+        for (const k of keys) this.#pending.delete(k);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        if (done) return;
+        finish();
+        reject(new PortError("TunnelManager", "aborted", `PHT ${build(0n).kind} aborted`));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const pending: _Pending = {
+        expect,
+        allowUnauthenticatedError: expect === "create-ack",
+        resolve: (message) => {
+          if (done) return;
+          finish();
+          resolve(message);
+        },
+        reject: (error) => {
+          if (done) return;
+          finish();
+          reject(error);
+        },
+      };
+      const sendOnce = async () => {
+        if (done) return;
+        if (attempt >= tries) {
+          pending.reject(
+            new PortError(
+              "TunnelManager",
+              "timeout",
+              `No answer from the AR ${tunnel.ar.address}: ${tries} tries of ${
+                expect.replace("-ack", "")
+              }`,
+            ),
+          );
+          return;
+        }
+        if (attempt > 0) this.#stats.retransmissions++;
+        attempt++;
+        const message = build(this.#nextSequence());
+        const key = `${tunnel.handle.id}/${message.sequence}`;
+        keys.push(key);
+        this.#pending.set(key, pending);
+        timer = setTimeout(() => void sendOnce(), timeoutMs);
+        try {
+          await this.#sendRaw(tunnel, await signPhtManagement(tunnel.mgmtKey, message));
+        } catch (error) {
+          pending.reject(
+            error instanceof PortError
+              ? error
+              : new PortError("TunnelManager", "unreachable", String(error), { cause: error }),
+          );
+        }
+      };
+      void sendOnce();
+    });
+  }
+
+  #onDatagram(tunnel: _Tunnel, msg: Uint8Array): void {
+    this.#stats.framesReceived++;
+    let frame;
+    try {
+      frame = decodePhtFrame(msg);
+    } catch (error) {
+      this.#stats.malformed++;
+      _logger.debug("PHT MN: malformed datagram: {error}", { error: String(error) });
+      return;
+    }
+    if (frame.kind === "data") this.#onData(tunnel, frame);
+    else {
+      this.#onManagement(tunnel, frame).catch((error) => {
+        _logger.debug("PHT MN: management answer dropped: {error}", { error: String(error) });
+      });
+    }
+  }
+
+  #onData(tunnel: _Tunnel, frame: PhtDataFrame): void {
+    const keys = tunnel.keys;
+    if (keys === undefined || frame.header.tunnelId !== tunnel.tunnelId || tunnel.closed) {
+      this.#stats.unexpected++;
+      return;
+    }
+    const sequence = frame.header.sequence;
+    if (tunnel.window.check(sequence) !== "ok") {
+      this.#stats.replayed++;
+      return;
+    }
+    const opened = openPhtData(keys.arToMn, "ar-to-mn", {
+      ...frame,
+      headerBytes: frame.headerBytes.slice(),
+      sealed: frame.sealed.slice(),
+    });
+    opened.catch(() => {}); // handled in the chain
+    tunnel.rxChain = tunnel.rxChain.then(async () => {
+      let packet: Uint8Array;
+      try {
+        packet = await opened;
+      } catch {
+        this.#stats.badAuth++;
+        _logger.debug("PHT MN: data frame {sequence} does not authenticate", {
+          sequence: String(sequence),
+        });
+        return;
+      }
+      if (tunnel.window.check(sequence) !== "ok") {
+        this.#stats.replayed++;
+        return;
+      }
+      tunnel.window.accept(sequence);
+      if (tunnel.copying && !this.#dedup.admit(packet)) return;
+      this.#stats.packetsReceived++;
+      try {
+        this.#options.onPacket?.(tunnel.handle, packet);
+      } catch (error) {
+        _logger.warn("PHT onPacket failed: {error}", { error: String(error) });
+      }
+    });
+  }
+
+  async #onManagement(tunnel: _Tunnel, frame: PhtManagementFrame): Promise<void> {
+    const m = frame.message;
+    const key = `${tunnel.handle.id}/${m.sequence}`;
+    const pending = this.#pending.get(key);
+    if (pending === undefined) {
+      this.#stats.unexpected++;
+      return;
+    }
+    if (
+      m.kind === "error" && m.code === PhtErrorCode.UnknownSession &&
+      pending.allowUnauthenticatedError && frame.mac.every((b) => b === 0) &&
+      frame.mac.length === PHT_MAC_LENGTH
+    ) {
+      // The AR holds no key for the session and cannot sign; an on-path attacker
+      // could forge this, but could as well drop the create.
+      pending.reject(
+        new PortError(
+          "TunnelManager",
+          "rejected",
+          `The AR ${tunnel.ar.address} holds no MN-AR key for session ${tunnel.sessionId}`,
+        ),
+      );
+      return;
+    }
+    try {
+      await verifyPhtManagement(tunnel.mgmtKey, frame);
+    } catch {
+      this.#stats.badAuth++;
+      return;
+    }
+    if (m.kind === "error") {
+      pending.reject(
+        new PortError(
+          "TunnelManager",
+          m.code === PhtErrorCode.UnknownTunnel ? "not-found" : "rejected",
+          `The AR ${tunnel.ar.address} refused: ${_errorName(m.code)}`,
+        ),
+      );
+      return;
+    }
+    if (m.kind !== pending.expect || (m.kind !== "create-ack" && m.tunnelId !== tunnel.tunnelId)) {
+      pending.reject(
+        new PortError("TunnelManager", "protocol", `Unexpected PHT answer: ${m.kind}`),
+      );
+      return;
+    }
+    pending.resolve(m);
+  }
+}
+
+function _errorName(code: number): string {
+  switch (code) {
+    case PhtErrorCode.UnknownSession:
+      return "unknown session";
+    case PhtErrorCode.UnknownTunnel:
+      return "unknown tunnel";
+    case PhtErrorCode.BadRequest:
+      return "bad request";
+    default:
+      return "refused";
+  }
+}
