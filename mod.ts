@@ -31,6 +31,9 @@ export * from "./lib/wire/mod.ts";
 export * from "./lib/keys/mod.ts";
 export * from "./lib/eap/mod.ts";
 export * from "./lib/pana/mod.ts";
+export * from "./lib/pht/mod.ts";
+export * from "./lib/autoconf/mod.ts";
+export * from "./lib/mip6/mod.ts";
 
 if (import.meta.main) {
   const { main } = await import("./adapters/cli/main.ts");

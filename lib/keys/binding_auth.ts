@@ -33,7 +33,7 @@
  * @module
  */
 import { MalformedMessageError } from "../errors.ts";
-import { parseIpv4Address, parseIpv6Address } from "../wire/ip_header.ts";
+import { ipv6MappedAddress } from "../wire/ip_header.ts";
 import {
   type AuthenticatorLocation,
   type BindingAck,
@@ -57,16 +57,6 @@ export interface BindingAuthAddresses {
   readonly careOf: string;
   /** The home agent's or correspondent's address, IPv6 or IPv4 text. */
   readonly peer: string;
-}
-
-/** An address as 16 bytes: IPv6 as is, IPv4 mapped to `::ffff:a.b.c.d`. */
-function _address16(text: string): Uint8Array {
-  if (text.includes(":")) return parseIpv6Address(text);
-  const out = new Uint8Array(16);
-  out[10] = 0xff;
-  out[11] = 0xff;
-  out.set(parseIpv4Address(text), 12);
-  return out;
 }
 
 /** The MH Data of section 5.2.6: checksum zeroed, Authenticator bytes left out. */
@@ -106,7 +96,11 @@ export async function bindingAuthenticator(
 ): Promise<Uint8Array> {
   _requireMinLength(key, BINDING_AUTH_KEY_MIN_LENGTH, "binding key");
   _requireBytes(mhData, "MH Data");
-  const input = _concat(_address16(addresses.careOf), _address16(addresses.peer), mhData);
+  const input = _concat(
+    ipv6MappedAddress(addresses.careOf),
+    ipv6MappedAddress(addresses.peer),
+    mhData,
+  );
   return (await prfHmacSha256(key, input)).slice(0, MH_AUTHENTICATOR_LENGTH);
 }
 

@@ -29,3 +29,6 @@ export * from "./key_fingerprint.ts";
 export * from "./mpa_keys.ts";
 export * from "./pana_keys.ts";
 export * from "./prf_plus.ts";
+export * from "./dhcp_auth.ts";
+export * from "./pht_keys.ts";
+export * from "./binding_auth.ts";

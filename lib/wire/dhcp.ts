@@ -30,6 +30,7 @@ import {
   DhcpOption,
   DhcpOverload,
 } from "./dhcp_constants.ts";
+import { formatIpv4Address, parseIpv4Address } from "./ip_header.ts";
 
 /** One option as it is on the wire, after RFC 3396 concatenation. */
 export interface DhcpRawOption {
@@ -203,17 +204,12 @@ export function dhcpMessage(init: DhcpMessageInit = {}): DhcpMessage {
  * ```
  */
 export function ipv4Bytes(address: string): Uint8Array {
-  const parts = address.split(".");
-  const out = new Uint8Array(4);
-  if (parts.length !== 4) throw new ProtocolViolationError(`Invalid IPv4 address: ${address}`);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) {
-      throw new ProtocolViolationError(`Invalid IPv4 address: ${address}`);
-    }
-    out[i] = Number(p);
+  try {
+    return parseIpv4Address(address);
+  } catch {
+    // An address handed to the encoder: a caller's mistake, not bytes from the wire.
+    throw new ProtocolViolationError(`Invalid IPv4 address: ${address}`);
   }
-  return out;
 }
 
 /**
@@ -230,7 +226,7 @@ export function ipv4Bytes(address: string): Uint8Array {
  * ```
  */
 export function ipv4Text(bytes: Uint8Array, offset = 0): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  return formatIpv4Address(bytes, offset);
 }
 
 // ---------------------------------------------------------------------------

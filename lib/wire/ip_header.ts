@@ -354,3 +354,28 @@ function _needAddress(bytes: Uint8Array, offset: number, size: number, what: str
     );
   }
 }
+
+/**
+ * An address as 16 bytes for IPv6 contexts: IPv6 text as is, IPv4 text as the
+ * IPv4-mapped address `::ffff:a.b.c.d` (RFC 4291 section 2.5.5.2). Used where an
+ * IPv6-only field carries the addresses of an IPv4 network (DSMIPv6-style transport).
+ *
+ * @param text an IPv4 or IPv6 address
+ * @returns 16 bytes
+ * @throws {MalformedMessageError} when the text is neither
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * assertEquals(formatIpv6Address(ipv6MappedAddress("192.0.2.1")), "::ffff:192.0.2.1");
+ * assertEquals(ipv6MappedAddress("2001:db8::1"), parseIpv6Address("2001:db8::1"));
+ * ```
+ */
+export function ipv6MappedAddress(text: string): Uint8Array {
+  if (text.includes(":")) return parseIpv6Address(text);
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  out.set(parseIpv4Address(text), 12);
+  return out;
+}

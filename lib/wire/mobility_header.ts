@@ -50,6 +50,7 @@ import { ByteReader, ByteWriter } from "./_bytes.ts";
 import {
   formatIpv4Address,
   formatIpv6Address,
+  ipv6MappedAddress,
   parseIpv4Address,
   parseIpv6Address,
 } from "./ip_header.ts";
@@ -374,16 +375,6 @@ function _units(seconds: number, what: string): number {
   return Math.floor(seconds / MH_LIFETIME_UNIT_SECONDS);
 }
 
-/** An address as 16 bytes: IPv6 as is, IPv4 mapped to `::ffff:a.b.c.d`. */
-function _address16(text: string): Uint8Array {
-  if (text.includes(":")) return parseIpv6Address(text);
-  const out = new Uint8Array(16);
-  out[10] = 0xff;
-  out[11] = 0xff;
-  out.set(parseIpv4Address(text), 12);
-  return out;
-}
-
 /** The fixed message data length (after the 6-byte header) of each known kind. */
 function _fixedLength(kind: Exclude<MobilityMessageKind, "unknown">): number {
   switch (kind) {
@@ -653,8 +644,8 @@ export function mobilityHeaderChecksum(mh: Uint8Array, addresses: ChecksumAddres
       sum += (bytes[i]! << 8) | (bytes[i + 1] ?? 0);
     }
   };
-  add16(_address16(addresses.source), false);
-  add16(_address16(addresses.destination), false);
+  add16(ipv6MappedAddress(addresses.source), false);
+  add16(ipv6MappedAddress(addresses.destination), false);
   sum += (mh.length >>> 16) + (mh.length & 0xffff) + IPPROTO_MH;
   add16(mh, true);
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
