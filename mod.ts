@@ -34,6 +34,7 @@ export * from "./lib/pana/mod.ts";
 export * from "./lib/pht/mod.ts";
 export * from "./lib/autoconf/mod.ts";
 export * from "./lib/mip6/mod.ts";
+export * from "./lib/mpa/mod.ts";
 
 if (import.meta.main) {
   const { main } = await import("./adapters/cli/main.ts");
