@@ -23,3 +23,4 @@ export * from "./sip.ts";
 export * from "./sdp.ts";
 export * from "./mobility_constants.ts";
 export * from "./mobility_header.ts";
+export * from "./rtp.ts";

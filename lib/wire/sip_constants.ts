@@ -186,9 +186,14 @@ export const SIP_REASON_PHRASES: ReadonlyMap<number, string> = new Map([
   [481, "Call/Transaction Does Not Exist"], // 21.4.19
   [486, "Busy Here"], // 21.4.24
   [487, "Request Terminated"], // 21.4.25
+  [480, "Temporarily Unavailable"], // 21.4.18
   [488, "Not Acceptable Here"], // 21.4.26
   [491, "Request Pending"], // 21.4.27
   [500, "Server Internal Error"], // 21.5.1
+  [501, "Not Implemented"], // 21.5.2
+  [503, "Service Unavailable"], // 21.5.4
   [505, "Version Not Supported"], // 21.5.6
   [513, "Message Too Large"], // 21.5.7
+  [600, "Busy Everywhere"], // 21.6.1
+  [603, "Decline"], // 21.6.2
 ]);
