@@ -1,18 +1,31 @@
 /**
  * `mpa ctn --aa --ctn ID [--listen HOST:PORT] (--credentials FILE | --radius HOST:PORT
  * --radius-secret-file FILE) [--server-id ID] [--kv PATH --kv-key-file FILE]
- * [--lifetime S]`: runs the services of a candidate target network. For now only the
- * authentication agent (`--aa`, RFC 6252 sections 6.3 step 1 and C.2); the CA and the
- * AR join it with the agent issue.
+ * [--lifetime S] [--ar ...] [--ca-gate ...] [--ca-embedded ...]`: runs the services of
+ * a candidate target network (RFC 6252 sections 6.3 steps 1-2, 7.3.3, 7.4): the
+ * authentication agent, and with it the access router's end of the proactive
+ * handover tunnels and the configuration agent's admission, fed by the AA's key
+ * delivery (`adapters/ctn/ctn_services.ts`).
  *
  * @module
  */
+import { isIP } from "node:net";
 import { parseArgs } from "npm:deno-std@1.4.0/cli/parse_args.js";
 import { getLogger } from "npm:@logtape/logtape@^2.4.2";
 import { RADIUS_AUTH_PORT } from "../../lib/wire/radius_constants.ts";
 import { PANA_UDP_PORT } from "../../lib/wire/pana_constants.ts";
-import { type AaBackend, type AaService, type AaServiceStats, startAa } from "../aa/aa_service.ts";
+import { PHT_UDP_PORT } from "../../lib/wire/pht_constants.ts";
+import { DHCP_SERVER_PORT } from "../../lib/wire/dhcp_constants.ts";
+import type { AaBackend, AaServiceStats } from "../aa/aa_service.ts";
 import { loadCredentials } from "../aaa/local_authenticator.ts";
+import {
+  type CtnArOptions,
+  type CtnEmbeddedCaOptions,
+  type CtnServices,
+  type CtnServicesStats,
+  startCtnServices,
+} from "../ctn/ctn_services.ts";
+import { _parseCidr } from "../dhcp/_dhcp_udp.ts";
 import { CliError } from "./replay.ts";
 import { attachNegativeValues, LineWriter } from "./_io.ts";
 import {
@@ -28,7 +41,7 @@ import {
 const _logger = getLogger(["mpa", "ctn"]);
 
 /**
- * Help text of `mpa ctn`: the AA's options, the output line and exit statuses.
+ * Help text of `mpa ctn`: the services' options, the output line and exit statuses.
  *
  * @example
  * ```ts
@@ -36,27 +49,48 @@ const _logger = getLogger(["mpa", "ctn"]);
  * import { CTN_HELP } from "./ctn.ts";
  * assertStringIncludes(CTN_HELP, "--credentials FILE");
  * assertStringIncludes(CTN_HELP, "--radius HOST:PORT");
+ * assertStringIncludes(CTN_HELP, "--ar-tun --ctn-interface IF");
+ * assertStringIncludes(CTN_HELP, "--ca-embedded");
  * ```
  */
 export const CTN_HELP = `Usage: mpa ctn --aa --ctn ID [--listen HOST:PORT]
                (--credentials FILE | --radius HOST:PORT --radius-secret-file FILE)
                [--server-id ID] [--kv PATH --kv-key-file FILE] [--lifetime S]
+               [--ar [--ar-listen HOST:PORT] [--ar-tun --ctn-interface IF]
+                     [--buffer-packets N] [--buffer-ms MS]]
+               [--ca-gate [--ca-netns NS]]
+               [--ca-embedded --ca-listen HOST:PORT --subnet CIDR --range A-B
+                              [--router IP] [--dns IP[,IP]]]
 
-Runs the services of a candidate target network (CTN). For now only the
-authentication agent (--aa): a PANA PAA (RFC 5191, RFC 5873) that pre-authenticates
-mobile nodes with EAP-PSK (RFC 4764) from a credentials file, or relays EAP to an
-AAA server over RADIUS (RFC 3579). The configuration agent (CA) and the access
-router (AR) join it with a later issue; until then the MN-CA and MN-AR keys of each
-MPA-SA are handed over in process and kept in memory until the SA expires.
+Runs the services of a candidate target network (CTN), RFC 6252 section 6.3 steps
+1-2, in one process:
+  AA  the authentication agent (--aa, always): a PANA PAA (RFC 5191, RFC 5873) that
+      pre-authenticates mobile nodes with EAP-PSK (RFC 4764) from a credentials
+      file, or relays EAP to an AAA server over RADIUS (RFC 3579). Each MPA-SA's
+      MN-CA and MN-AR keys are delivered in process to the CA and the AR below, and
+      kept in memory until the SA ends or expires.
+  AR  the access router's end of the proactive handover tunnels (--ar, section
+      7.4): tunnels authenticated with the delivered MN-AR key; with --ar-tun, a TUN
+      device routes each tunnel's nCoA into the tunnel (host route, proxy ARP on the
+      CTN interface) and the MN's packets out of it (needs root).
+  CA  the configuration agent's admission (section 7.3.3): --ca-gate admits the
+      MN's current address to an external DHCP server (Kea, dnsmasq) through an
+      nftables set for the SA's lifetime (needs root); --ca-embedded runs a small
+      DHCP server here instead, answering only pre-authenticated MNs whose messages
+      carry option 90 (RFC 3118) under the delivered MN-CA key.
+Not served yet: address assignment through PANA (section 7.3.1) and IPv6 router
+advertisements over the tunnel (section 7.3.4) join with a later issue.
 
-Prints one JSON line to stdout when listening:
-  {"listening": "HOST:PORT", "ctn": id}
+Prints one JSON line to stdout when listening, with a field per service running:
+  {"listening": "HOST:PORT", "ctn": id, "ar": "HOST:PORT", "arTun": "mpa0",
+   "caGate": {"table": "inet mpa_ca", "netns": ns|null}, "ca": "HOST:PORT"}
 then logs to stderr one line per MPA-SA (session id, identity, MN address and the
-fingerprints of the MN-CA and MN-AR keys, never the keys), and runs until SIGINT or
-SIGTERM, when it closes and logs its final counters.
+fingerprints of the MN-CA and MN-AR keys, never the keys) and per tunnel, and runs
+until SIGINT or SIGTERM, when it closes everything and logs its final counters.
 
 Options:
-  --aa                       run the authentication agent (required for now)
+  --aa                       run the authentication agent (required: the AR and
+                             the CA take their keys from it)
   --ctn ID                   this CTN's network id, bound into the MN-CA and MN-AR
                              keys: MNs must use the same ('mpa preauth --ctn ID')
   --listen HOST:PORT         PANA address (default 0.0.0.0:${PANA_UDP_PORT}; port 716 needs
@@ -71,10 +105,27 @@ Options:
                              (RFC 6252 section C.2)
   --kv-key-file FILE         32-byte key sealing the SA keys at rest (64 hex digits)
   --lifetime S               PANA Session-Lifetime granted, seconds (default 3600)
+  --ar                       run the AR's tunnel endpoint
+  --ar-listen HOST:PORT      its UDP address (default 0.0.0.0:${PHT_UDP_PORT}; port 0 picks one)
+  --ar-tun                   route real packets through a TUN device (root)
+  --ctn-interface IF         with --ar-tun: the CTN link's interface (proxy ARP)
+  --buffer-packets N         packets held per tunnel while its MN switches links
+                             (section 7.6.1; default 1024)
+  --buffer-ms MS             how long they are held at most (default 2000)
+  --ca-gate                  admit pre-authenticated MNs to an external DHCP
+                             server through nftables (table inet mpa_ca; root)
+  --ca-netns NS              the gate's network namespace (the DHCP server's;
+                             default this one)
+  --ca-embedded              run the embedded DHCP server as the CA
+  --ca-listen HOST:PORT      its address (port ${DHCP_SERVER_PORT} when omitted; needs root)
+  --subnet CIDR              the CTN subnet it serves, e.g. 10.0.2.0/24
+  --range A-B                its pool, e.g. 10.0.2.100-10.0.2.199
+  --router IP                option 3, the CTN's router
+  --dns IP[,IP]              option 6, DNS servers
   -h, --help                 this text
 
 Exit status: 0 stopped by a signal, 1 failure, 2 bad arguments or configuration
-(unreadable files, address in use).`;
+(unreadable files, address in use, no TUN device, nft failing).`;
 
 const _VALUED = [
   "listen",
@@ -86,7 +137,19 @@ const _VALUED = [
   "kv",
   "kv-key-file",
   "lifetime",
+  "ar-listen",
+  "ctn-interface",
+  "buffer-packets",
+  "buffer-ms",
+  "ca-netns",
+  "ca-listen",
+  "subnet",
+  "range",
+  "router",
+  "dns",
 ];
+
+const _BOOLEAN = ["help", "aa", "ar", "ar-tun", "ca-gate", "ca-embedded"];
 
 /** Options of {@link ctnCommand}. */
 export interface CtnCommandOptions {
@@ -94,19 +157,125 @@ export interface CtnCommandOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Throws when an option is given without the one it belongs to. */
+function _needs(
+  flags: Record<string, unknown>,
+  options: readonly string[],
+  owner: string,
+): void {
+  for (const name of options) {
+    if (flags[name] !== undefined && flags[name] !== false) {
+      throw new CliError(2, `Invalid --${name}: it goes with --${owner}`);
+    }
+  }
+}
+
+function _ipv4(text: string, flag: string): string {
+  if (isIP(text) !== 4) {
+    throw new CliError(2, `Invalid ${flag}: expected an IPv4 address, got "${text}"`);
+  }
+  return text;
+}
+
+/** The AR's options from the command line, or undefined without --ar. */
+function _arOptions(flags: Record<string, unknown>): CtnArOptions | undefined {
+  const sub = ["ar-listen", "ar-tun", "ctn-interface", "buffer-packets", "buffer-ms"];
+  if (flags.ar !== true) {
+    _needs(flags, sub, "ar");
+    return undefined;
+  }
+  const listen = _parseHostPort(
+    _string(flags, "ar-listen") ?? `0.0.0.0:${PHT_UDP_PORT}`,
+    "--ar-listen",
+    PHT_UDP_PORT,
+    { allowZero: true },
+  );
+  const ctnInterface = _string(flags, "ctn-interface");
+  if (flags["ar-tun"] === true && ctnInterface === undefined) {
+    throw new CliError(2, `Missing --ctn-interface: --ar-tun needs the CTN link's interface`);
+  }
+  if (flags["ar-tun"] !== true && ctnInterface !== undefined) {
+    throw new CliError(2, `Invalid --ctn-interface: it goes with --ar-tun`);
+  }
+  if (ctnInterface !== undefined && !/^[A-Za-z0-9_.@-]{1,15}$/.test(ctnInterface)) {
+    throw new CliError(2, `Invalid --ctn-interface: not an interface name: "${ctnInterface}"`);
+  }
+  const packets = _string(flags, "buffer-packets");
+  const ms = _string(flags, "buffer-ms");
+  const buffer = {
+    ...(packets === undefined
+      ? {}
+      : { maxPackets: _positive(packets, "--buffer-packets", { integer: true, max: 1 << 20 }) }),
+    ...(ms === undefined ? {} : { maxAgeMs: _positive(ms, "--buffer-ms", { max: 600_000 }) }),
+  };
+  return {
+    listen: listen.host,
+    port: listen.port,
+    tun: ctnInterface === undefined ? false : { ctnInterface },
+    ...(packets === undefined && ms === undefined ? {} : { buffer }),
+  };
+}
+
+/** The embedded CA's options from the command line, or undefined without --ca-embedded. */
+function _caOptions(flags: Record<string, unknown>): CtnEmbeddedCaOptions | undefined {
+  const sub = ["ca-listen", "subnet", "range", "router", "dns"];
+  if (flags["ca-embedded"] !== true) {
+    _needs(flags, sub, "ca-embedded");
+    return undefined;
+  }
+  const required = (name: string): string => {
+    const value = _string(flags, name);
+    if (value === undefined) {
+      throw new CliError(2, `Missing --${name}: --ca-embedded needs it`);
+    }
+    return value;
+  };
+  const listen = _parseHostPort(required("ca-listen"), "--ca-listen", DHCP_SERVER_PORT, {
+    allowZero: true,
+  });
+  _ipv4(listen.host, "--ca-listen");
+  const subnet = required("subnet");
+  const cidr = _parseCidr(subnet);
+  if (cidr === undefined) {
+    throw new CliError(
+      2,
+      `Invalid --subnet: expected an IPv4 CIDR such as 10.0.2.0/24, got "${subnet}"`,
+    );
+  }
+  const rangeText = required("range");
+  const range = /^(\d+\.\d+\.\d+\.\d+)-(\d+\.\d+\.\d+\.\d+)$/.exec(rangeText);
+  if (range === null || isIP(range[1]!) !== 4 || isIP(range[2]!) !== 4) {
+    throw new CliError(
+      2,
+      `Invalid --range: expected FIRST-LAST such as 10.0.2.100-10.0.2.199, got "${rangeText}"`,
+    );
+  }
+  const router = _string(flags, "router");
+  const dns = _string(flags, "dns")?.split(",").map((a) => _ipv4(a.trim(), "--dns"));
+  return {
+    address: listen.host,
+    port: listen.port,
+    subnet,
+    range: [range[1]!, range[2]!],
+    ...(router === undefined ? {} : { router: _ipv4(router, "--router") }),
+    ...(dns === undefined ? {} : { dns }),
+  };
+}
+
 /**
- * Runs `mpa ctn --aa`: starts the authentication agent, prints the listening line,
- * and serves until SIGINT or SIGTERM (or `options.signal`), then closes and logs the
- * final counters. Needs network and read permissions, and `--unstable-kv` with `--kv`
- * (the project's deno.json enables it).
+ * Runs `mpa ctn`: starts the authentication agent and the services given with it,
+ * prints the listening line, and serves until SIGINT or SIGTERM (or
+ * `options.signal`), then closes everything and logs the final counters. Needs
+ * network and read permissions, `--unstable-kv` with `--kv` (the project's deno.json
+ * enables it), and root for `--ar-tun` and `--ca-gate`.
  *
  * @param args the arguments after `ctn`
  * @param options an abort signal that stops the services
  * @returns 0 once stopped
  * @throws {CliError} status 2 for bad arguments, unreadable files, a bad secret or
- *   key file
+ *   key file; status 1 when the services cannot be closed cleanly
  * @throws {ConfigError} (status 2 from `main`) for a bad credentials file, a store that
- *   cannot be opened, or an address that cannot be bound
+ *   cannot be opened, an address that cannot be bound, no TUN device, nft failing
  *
  * @example
  * ```ts
@@ -115,6 +284,11 @@ export interface CtnCommandOptions {
  * import { ctnCommand } from "./ctn.ts";
  * assertEquals(await ctnCommand(["--help"]), 0); // prints CTN_HELP
  * await assertRejects(() => ctnCommand(["--ctn", "b"]), CliError, "Missing --aa");
+ * await assertRejects(
+ *   () => ctnCommand(["--aa", "--ctn", "b", "--credentials", "c", "--ar-tun"]),
+ *   CliError,
+ *   "Invalid --ar-tun: it goes with --ar",
+ * );
  * ```
  */
 export async function ctnCommand(
@@ -123,19 +297,19 @@ export async function ctnCommand(
 ): Promise<number> {
   const flags = parseArgs(attachNegativeValues(args, _VALUED), {
     string: _VALUED,
-    boolean: ["help", "aa"],
+    boolean: _BOOLEAN,
     alias: { h: "help" },
   });
   if (flags.help) {
     console.log(CTN_HELP);
     return 0;
   }
-  _onlyKnown(flags, [..._VALUED, "aa", "help", "h"], "ctn");
+  _onlyKnown(flags, [..._VALUED, ..._BOOLEAN, "h"], "ctn");
   const usage = "run 'mpa ctn --help' for usage";
   if (!flags.aa) {
     throw new CliError(
       2,
-      `Missing --aa: only the authentication agent runs for now (the CA and AR come later); ${usage}`,
+      `Missing --aa: the AR and the CA take their keys from the authentication agent; ${usage}`,
     );
   }
   const ctn = _string(flags, "ctn");
@@ -171,6 +345,13 @@ export async function ctnCommand(
   const lifetimeS = lifetimeText === undefined
     ? undefined
     : _positive(lifetimeText, "--lifetime", { integer: true, max: 0xffffffff });
+  const ar = _arOptions(flags);
+  const caNetns = _string(flags, "ca-netns");
+  if (flags["ca-gate"] !== true) _needs(flags, ["ca-netns"], "ca-gate");
+  const caGate = flags["ca-gate"] === true
+    ? (caNetns === undefined ? {} : { netns: caNetns })
+    : undefined;
+  const embeddedCa = _caOptions(flags);
 
   let backend: AaBackend;
   if (credentialsFile !== undefined) {
@@ -195,22 +376,41 @@ export async function ctnCommand(
     ? undefined
     : await _readHexKeyFile(kvKeyFile, 32, "--kv-key-file");
 
-  let aa: AaService;
+  let services: CtnServices;
   try {
-    aa = await startAa({
+    services = await startCtnServices({
       ctn,
-      host: listen.host,
-      port: listen.port,
-      backend,
-      ...(lifetimeS === undefined ? {} : { sessionLifetimeMs: lifetimeS * 1000 }),
-      ...(kvPath === undefined || storeKey === undefined ? {} : { kv: { path: kvPath, storeKey } }),
+      aa: {
+        host: listen.host,
+        port: listen.port,
+        backend,
+        ...(lifetimeS === undefined ? {} : { sessionLifetimeMs: lifetimeS * 1000 }),
+        ...(kvPath === undefined || storeKey === undefined
+          ? {}
+          : { kv: { path: kvPath, storeKey } }),
+      },
+      ...(ar === undefined ? {} : { ar }),
+      ...(caGate === undefined ? {} : { caGate }),
+      ...(embeddedCa === undefined ? {} : { embeddedCa }),
     });
   } finally {
     storeKey?.fill(0); // the store imported its own copy
   }
+  const aa = services.aa!;
   const listening = _formatHostPort(aa.address.address, aa.address.port);
+  const line: Record<string, unknown> = { listening, ctn };
+  if (services.ar !== undefined) {
+    line.ar = _formatHostPort(services.ar.address.address, services.ar.address.port);
+  }
+  if (services.arTun !== undefined) line.arTun = services.arTun.tun.name;
+  if (services.caGate !== undefined) {
+    line.caGate = { table: services.caGate.table, netns: caNetns ?? null };
+  }
+  if (services.ca !== undefined) {
+    line.ca = _formatHostPort(services.ca.local.address, services.ca.local.port);
+  }
   const out = new LineWriter();
-  out.line(JSON.stringify({ listening, ctn }));
+  out.line(JSON.stringify(line));
   out.flush();
   _logger.info("CTN {ctn}: AA ready on {listening} ({backend})", {
     ctn,
@@ -219,10 +419,42 @@ export async function ctnCommand(
       ? `local EAP-PSK, ${backend.credentials.size} identities`
       : `RADIUS ${_formatHostPort(backend.server.host, backend.server.port ?? RADIUS_AUTH_PORT)}`,
   });
-  const why = await _stopped(options.signal);
+  if (services.ar !== undefined) {
+    const tunText = services.arTun === undefined
+      ? "no TUN"
+      : `TUN ${services.arTun.tun.name}, CTN link ${
+        ar?.tun === false ? "" : ar?.tun?.ctnInterface
+      }`;
+    _logger.info(`CTN {ctn}: AR ready on {ar} (${tunText})`, { ctn, ar: line.ar });
+  }
+  if (services.caGate !== undefined) {
+    const where = caNetns === undefined ? "" : ` in ${caNetns}`;
+    _logger.info(`CTN {ctn}: CA gate {table} installed${where}`, {
+      ctn,
+      table: services.caGate.table,
+    });
+  }
+  if (services.ca !== undefined) {
+    _logger.info("CTN {ctn}: embedded CA serving {subnet} on {ca}", {
+      ctn,
+      subnet: embeddedCa?.subnet,
+      ca: line.ca,
+    });
+  }
+  const why = await _untilStopped(options.signal);
   _logger.info("CTN {ctn}: stopping on {why}", { ctn, why });
-  await _close(aa);
-  _logger.info(`CTN {ctn}: AA stopped: ${_summary(aa.stats)}`, { ctn });
+  let failure: unknown;
+  try {
+    await services.close();
+  } catch (error) {
+    failure = error;
+  }
+  const stats = services.stats();
+  _logger.info(`CTN {ctn}: AA stopped: ${_summary(stats.aa ?? aa.stats)}`, { ctn });
+  for (const text of _otherSummaries(stats)) _logger.info(`CTN {ctn}: ${text}`, { ctn });
+  if (failure !== undefined) {
+    throw new CliError(1, _oneLine(failure));
+  }
   return 0;
 }
 
@@ -241,8 +473,14 @@ async function _readSecret(path: string): Promise<string> {
   return secret;
 }
 
-/** Waits for SIGINT, SIGTERM or the abort signal; returns which. */
-function _stopped(signal: AbortSignal | undefined): Promise<string> {
+/**
+ * Waits for SIGINT, SIGTERM or the abort signal (private to the CLI: `mpa ctn` and
+ * `mpa preconfigure` share it).
+ *
+ * @param signal an abort signal that ends the wait too
+ * @returns which ended the wait: `SIGINT`, `SIGTERM` or `abort`
+ */
+export function _untilStopped(signal: AbortSignal | undefined): Promise<string> {
   return new Promise<string>((resolve) => {
     const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
     const handlers = new Map<Deno.Signal, () => void>();
@@ -260,15 +498,6 @@ function _stopped(signal: AbortSignal | undefined): Promise<string> {
     if (signal?.aborted) done("abort");
     else signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** Closes the AA (a second SIGINT meanwhile ends the process the default way). */
-async function _close(aa: AaService): Promise<void> {
-  try {
-    await aa.close();
-  } catch (error) {
-    throw new CliError(1, `Cannot close the AA cleanly: ${_oneLine(error)}`);
-  }
 }
 
 /** The final counters, one line. */
@@ -299,4 +528,39 @@ function _summary(s: AaServiceStats): string {
     );
   }
   return parts.join(", ");
+}
+
+/** One line per service besides the AA. */
+function _otherSummaries(s: CtnServicesStats): string[] {
+  const lines: string[] = [];
+  if (s.ar !== undefined) {
+    const parts = [
+      `${s.ar.tunnelsCreated} tunnels created`,
+      `${s.ar.refreshes} refreshes`,
+      `${s.ar.tunnelsExpired} expired`,
+      `${s.ar.packetsOut} packets to MNs`,
+      `${s.ar.packetsIn} from MNs`,
+      `${s.ar.buffered} buffered`,
+      `${s.ar.flushed} flushed`,
+      `${s.ar.unknownSession} unknown sessions`,
+      `${s.ar.badAuth} failed authentication`,
+      `${s.ar.replayed} replayed`,
+      `${s.ar.spoofed} spoofed`,
+    ];
+    if (s.arTun !== undefined) {
+      parts.push(`${s.arTun.fromKernel} packets from the TUN`, `${s.arTun.toKernel} into it`);
+    }
+    lines.push(`AR stopped: ${parts.join(", ")}`);
+  }
+  if (s.caGate !== undefined) {
+    lines.push(
+      `CA gate removed: ${s.caGate.admitted} admissions, ${s.caGate.withdrawn} withdrawals, ${s.caGate.errors} nft errors`,
+    );
+  }
+  if (s.ca !== undefined) {
+    lines.push(
+      `CA stopped: ${s.ca.offers} offers, ${s.ca.acks} acks, ${s.ca.naks} naks, ${s.ca.releases} releases, ${s.ca.droppedGated} not pre-authenticated, ${s.ca.droppedBadAuth} bad option 90, ${s.ca.malformed} malformed`,
+    );
+  }
+  return lines;
 }

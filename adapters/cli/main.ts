@@ -10,6 +10,7 @@ import { demoCommand } from "./demo.ts";
 import { preauthCommand } from "./preauth.ts";
 import { ctnCommand } from "./ctn.ts";
 import { dhcpAcquireCommand } from "./dhcp_acquire.ts";
+import { preconfigureCommand } from "./preconfigure.ts";
 import { setupLogging } from "./_io.ts";
 
 /**
@@ -20,7 +21,7 @@ import { setupLogging } from "./_io.ts";
  * ```ts
  * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
  * import { MAIN_HELP } from "./main.ts";
- * for (const command of ["simulate", "replay", "demo", "preauth", "ctn", "dhcp-acquire"]) assertStringIncludes(MAIN_HELP, command);
+ * for (const command of ["simulate", "replay", "demo", "preauth", "ctn", "dhcp-acquire", "preconfigure"]) assertStringIncludes(MAIN_HELP, command);
  * ```
  */
 export const MAIN_HELP = `mpa: Media-independent Pre-Authentication (RFC 6252)
@@ -32,8 +33,9 @@ Commands:
   replay        turn LinkSample JSONL into handover decisions (JSON lines)
   demo          a drive across three cells of two domains, as a readable timeline
   preauth       pre-authenticate once with a CTN's authentication agent (PANA, EAP-PSK)
-  ctn           run a CTN's services: for now the authentication agent (--aa)
+  ctn           run a CTN's services: authentication agent, access router, CA gate
   dhcp-acquire  acquire an address proactively by unicast DHCPv4 (RFC 6252 7.3.3)
+  preconfigure  prepare a handover: pre-authenticate, get the nCoA, open the tunnel
 
 Run 'mpa <command> --help' for a command's options.`;
 
@@ -44,11 +46,12 @@ const _COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = 
   preauth: preauthCommand,
   ctn: ctnCommand,
   "dhcp-acquire": dhcpAcquireCommand,
+  preconfigure: preconfigureCommand,
 };
 
 /**
  * Runs the CLI: dispatches `args[0]` to `simulate`, `replay`, `demo`, `preauth`,
- * `ctn` or `dhcp-acquire`, prints {@link CliError}, {@link ConfigError} and
+ * `ctn`, `dhcp-acquire` or `preconfigure`, prints {@link CliError}, {@link ConfigError} and
  * {@link MetricsValidationError} messages to stderr with status 2 (or the
  * `CliError`'s own code), and logs anything else to stderr with status 1. Data
  * goes to stdout, never logs.

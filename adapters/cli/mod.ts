@@ -10,3 +10,5 @@ export { SIMULATE_HELP, simulateCommand } from "./simulate.ts";
 export { DEMO_HELP, demoCommand } from "./demo.ts";
 export { formatPreauthJson, PREAUTH_DEFAULT_CTN, PREAUTH_HELP, preauthCommand } from "./preauth.ts";
 export { CTN_HELP, ctnCommand, type CtnCommandOptions } from "./ctn.ts";
+export { DHCP_ACQUIRE_HELP, dhcpAcquireCommand, formatDhcpLeaseJson } from "./dhcp_acquire.ts";
+export { formatPreconfigureJson, PRECONFIGURE_HELP, preconfigureCommand } from "./preconfigure.ts";
