@@ -37,6 +37,7 @@ export * from "./lib/mip6/mod.ts";
 export * from "./lib/mpa/mod.ts";
 export * from "./lib/sip/mod.ts";
 export * from "./lib/config/mod.ts";
+export * from "./lib/observe/mod.ts";
 
 if (import.meta.main) {
   const { main } = await import("./adapters/cli/main.ts");

@@ -4,13 +4,8 @@
  *
  * @module
  */
-import {
-  configureSync,
-  getLogger,
-  getTextFormatter,
-  type Logger,
-  type LogRecord,
-} from "npm:@logtape/logtape@^2.4.2";
+import { getLogger, type Logger, type LogLevel } from "npm:@logtape/logtape@^2.4.2";
+import { configureLogging } from "../observe/log_setup.ts";
 
 /** Reads text lines (without line terminators) from a file path or `-` for stdin. */
 export async function* readLines(path: string): AsyncGenerator<string> {
@@ -79,27 +74,17 @@ export class LineWriter {
 let _configured = false;
 
 /**
- * Sends log records to stderr (never stdout, which carries data).
+ * Sends log records to stderr (never stdout, which carries data): readable text on a
+ * terminal, JSON lines otherwise ({@link configureLogging}). Configures once; later
+ * calls return the logger.
  *
  * @param level the lowest level shown
  * @returns the `mpa` logger
  */
-export function setupLogging(level: "debug" | "info" | "warning" | "error" = "info"): Logger {
+export function setupLogging(level: LogLevel = "info"): Logger {
   if (!_configured) {
     _configured = true;
-    const format = getTextFormatter();
-    const encoder = new TextEncoder();
-    configureSync({
-      sinks: {
-        stderr: (record: LogRecord) => {
-          Deno.stderr.writeSync(encoder.encode(format(record)));
-        },
-      },
-      loggers: [
-        { category: ["mpa"], lowestLevel: level, sinks: ["stderr"] },
-        { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
-      ],
-    });
+    configureLogging({ level });
   }
   return getLogger(["mpa"]);
 }

@@ -12,6 +12,8 @@ import { ctnCommand } from "./ctn.ts";
 import { dhcpAcquireCommand } from "./dhcp_acquire.ts";
 import { preconfigureCommand } from "./preconfigure.ts";
 import { setupLogging } from "./_io.ts";
+import { statusCommand } from "./status.ts";
+import { resolveLogLevel } from "../observe/log_setup.ts";
 
 /**
  * Help text of `mpa`: the usage line and the commands. Printed to stdout by
@@ -21,12 +23,12 @@ import { setupLogging } from "./_io.ts";
  * ```ts
  * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
  * import { MAIN_HELP } from "./main.ts";
- * for (const command of ["simulate", "replay", "demo", "preauth", "ctn", "dhcp-acquire", "preconfigure"]) assertStringIncludes(MAIN_HELP, command);
+ * for (const command of ["simulate", "replay", "demo", "preauth", "ctn", "dhcp-acquire", "preconfigure", "status"]) assertStringIncludes(MAIN_HELP, command);
  * ```
  */
 export const MAIN_HELP = `mpa: Media-independent Pre-Authentication (RFC 6252)
 
-Usage: deno run -A mod.ts <command> [options]
+Usage: deno run -A mod.ts [--log-level LEVEL] <command> [options]
 
 Commands:
   simulate      generate LinkSample JSONL from a mobility scenario
@@ -36,6 +38,10 @@ Commands:
   ctn           run a CTN's services: authentication agent, access router, CA gate
   dhcp-acquire  acquire an address proactively by unicast DHCPv4 (RFC 6252 7.3.3)
   preconfigure  prepare a handover: pre-authenticate, get the nCoA, open the tunnel
+  status        show a running agent's status endpoint readably
+
+Logs go to stderr: readable text on a terminal, JSON lines otherwise; --log-level
+debug|info|warning|error (default info) before the command sets the level.
 
 Run 'mpa <command> --help' for a command's options.`;
 
@@ -47,6 +53,7 @@ const _COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = 
   ctn: ctnCommand,
   "dhcp-acquire": dhcpAcquireCommand,
   preconfigure: preconfigureCommand,
+  status: statusCommand,
 };
 
 /**
@@ -68,8 +75,17 @@ const _COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = 
  * ```
  */
 export async function main(args: readonly string[]): Promise<number> {
-  const log = setupLogging();
-  const [command, ...rest] = args;
+  let level: ReturnType<typeof resolveLogLevel>;
+  let remaining: readonly string[];
+  try {
+    [level, remaining] = _logLevelFlag(args);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
+  const log = setupLogging(level);
+  const [command, ...rest] = remaining;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     if (command === undefined) {
       console.error(MAIN_HELP);
@@ -97,4 +113,19 @@ export async function main(args: readonly string[]): Promise<number> {
     log.error("{command} failed: {error}", { command, error: String(error) });
     return 1;
   }
+}
+
+/** Takes a leading `--log-level LEVEL` (or `--log-level=LEVEL`) off the arguments. */
+function _logLevelFlag(
+  args: readonly string[],
+): [ReturnType<typeof resolveLogLevel>, readonly string[]] {
+  const [first, second] = args;
+  if (first === "--log-level") {
+    if (second === undefined) throw new ConfigError("logLevel", "Missing value: --log-level");
+    return [resolveLogLevel(second, undefined), args.slice(2)];
+  }
+  if (first?.startsWith("--log-level=")) {
+    return [resolveLogLevel(first.slice("--log-level=".length), undefined), args.slice(1)];
+  }
+  return [resolveLogLevel(undefined, undefined), args];
 }

@@ -79,7 +79,9 @@ describe("mpa ctn --ar / --ca-gate / --ca-embedded: bad arguments and configurat
     ];
     const runs = await Promise.all(cases.map(([args]) => CliProcess.run(undefined, args)));
     runs.forEach((r, i) => {
-      const lines = r.stderr.split("\n").filter((l) => l !== "" && !/ \[(INF|WRN)\] /.test(l));
+      const lines = r.stderr.split("\n").filter((l) =>
+        l !== "" && !/^\{"@timestamp":"[^"]+","level":"(INFO|WARNING)"/.test(l)
+      );
       expect(r.code, r.stderr).toBe(2);
       expect(r.stdout).toBe("");
       expect(r.stderr).not.toContain("    at ");

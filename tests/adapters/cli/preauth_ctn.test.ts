@@ -255,10 +255,19 @@ describe("mpa preauth against mpa ctn --aa", () => {
     const logged = () =>
       lines(ctnStderr).find((l) => l.includes(`MPA-SA ${sa.sessionId} `) && l.includes("MN-AR"));
     await until(() => logged() !== undefined);
-    const line = logged()!;
-    expect(line).toContain(`"${IDENTITY}"`);
-    expect(line).toContain(`MN-CA key "${sa.fingerprints.mnCa}"`);
-    expect(line).toContain(`MN-AR key "${sa.fingerprints.mnAr}"`);
+    // stderr is a pipe here, so the AA logs JSON lines (LogTape's JSON Lines format).
+    const record = JSON.parse(logged()!) as {
+      level: string;
+      logger: string;
+      properties: Record<string, unknown>;
+    };
+    expect(record.level).toBe("INFO");
+    expect(record.properties).toMatchObject({
+      sessionId: sa.sessionId,
+      identity: IDENTITY,
+      mnCa: sa.fingerprints.mnCa,
+      mnAr: sa.fingerprints.mnAr,
+    });
   }, TIMEOUT);
 
   it("a wrong PSK is refused: exit 1 with a one-line reason", async () => {

@@ -25,7 +25,8 @@ function lines(text: string): string[] {
 }
 
 /** A LogTape record below warning level, as the teardown logs it. */
-const INFO_LOG = /^\d{4}-\d\d-\d\d \S+ \S+ \[(INF|DBG)\] /;
+/** A log record below warning, as LogTape's JSON Lines (stderr is a pipe in these tests). */
+const INFO_LOG = /^\{"@timestamp":"[^"]+","level":"(INFO|DEBUG)"/;
 
 /**
  * Expects exit status `code` and one line on stderr that is not an info log: the
