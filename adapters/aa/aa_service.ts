@@ -5,6 +5,15 @@
  * delivery to the CA and the AR through the {@link KeyDelivery} port, and, optionally,
  * the MPA-SAs recorded in an {@link SaStore} (Deno KV) so that they survive a restart.
  *
+ * Key delivery (RFC 6252 section 6.3 step 1): the keys reach the CA and the AR "as a
+ * result of pre-authentication", when EAP succeeds and before the final
+ * PANA-Auth-Request leaves (the PAA's `onKeysReady`, which the final PAR waits for,
+ * at most its `keysReadyTimeoutMs`): the MN starts its DHCP exchange through the CA's
+ * gate as soon as it answers that request, so the gate must already admit it. If the
+ * final PAN then never verifies (the session fails or is ended before it opens), the
+ * delivered keys are revoked. The SA is stored only when the session opens (final
+ * PAN verified).
+ *
  * The life of an SA in the store (RFC 6252 section C.2):
  *
  * - pre-authenticated (PANA with the E flag of RFC 5873): stored `unauthorized`, since
@@ -89,6 +98,7 @@ export type AaPaaTuning = Omit<
   | "host"
   | "port"
   | "sessionLifetimeMs"
+  | "onKeysReady"
   | "onAuthorized"
   | "onReauthorized"
   | "onSessionEnd"
@@ -129,10 +139,15 @@ export interface AaServiceOptions {
 export interface AaServiceStats {
   /** The PAA's counters (sessions, authorized, rejected, drops by reason, ...). */
   readonly paa: PanaPaaServerStats;
-  /** SAs whose keys were delivered to the CA and the AR. */
+  /** SAs whose keys were delivered to the CA and the AR (before the final PAR). */
   readonly delivered: number;
-  /** Deliveries that failed. */
+  /** Deliveries (and revocations) that failed. */
   readonly deliveryErrors: number;
+  /**
+   * Delivered keys revoked because their session failed or ended before its final PAN
+   * verified (no SA was established).
+   */
+  readonly revoked: number;
   /** SAs written to the store after authentication. */
   readonly stored: number;
   /** Stored SAs set `authorized` by a re-authorization (section C.2). */
@@ -209,6 +224,7 @@ class _Aa {
   readonly counters = {
     delivered: 0,
     deliveryErrors: 0,
+    revoked: 0,
     stored: 0,
     storeAuthorized: 0,
     held: 0,
@@ -217,6 +233,8 @@ class _Aa {
   };
   /** The tail of each session's event chain. */
   readonly #chains = new Map<number, Promise<void>>();
+  /** Sessions whose keys were handed to the delivery and that are not open yet. */
+  readonly #unconfirmed = new Set<number>();
 
   constructor(ctn: string, delivery: KeyDelivery, store: SaStore | undefined, now: () => number) {
     this.ctn = ctn;
@@ -242,8 +260,11 @@ class _Aa {
     return next;
   }
 
-  authorized = (sa: PanaAuthorizedSa): Promise<void> =>
+  /** EAP succeeded: deliver the keys before the final PAR (RFC 6252 section 6.3 step 1). */
+  keysReady = (sa: PanaAuthorizedSa): Promise<void> =>
     this.serial(sa.sessionId, "key delivery", async () => {
+      // Revoked if the session never opens, even after a failed (maybe partial) delivery.
+      this.#unconfirmed.add(sa.sessionId);
       try {
         const [mnCa, mnAr] = await Promise.all([
           keyFingerprint(sa.keys.mnCa),
@@ -272,23 +293,34 @@ class _Aa {
             error: _message(error),
           });
         }
-        if (this.store !== undefined) {
-          // A pre-authenticated MN is still elsewhere: unauthorized until it proves
-          // possession from here (RFC 6252 section C.2).
-          const state: SaAuthorization = sa.preauth ? "unauthorized" : "authorized";
-          try {
-            await this.store.put(await _record(sa, state));
-            this.counters.stored++;
-          } catch (error) {
-            this.counters.storeErrors++;
-            _logger.error("Cannot store MPA-SA {sessionId}: {error}", {
-              sessionId: sa.sessionId,
-              error: _message(error),
-            });
-          }
+      } finally {
+        // The delivery keeps its own copies.
+        sa.keys.mnCa.fill(0);
+        sa.keys.mnAr.fill(0);
+      }
+    });
+
+  /** The final PAN verified: the session is open; record its SA. */
+  authorized = (sa: PanaAuthorizedSa): Promise<void> =>
+    this.serial(sa.sessionId, "SA record", async () => {
+      this.#unconfirmed.delete(sa.sessionId);
+      try {
+        if (this.store === undefined) return;
+        // A pre-authenticated MN is still elsewhere: unauthorized until it proves
+        // possession from here (RFC 6252 section C.2).
+        const state: SaAuthorization = sa.preauth ? "unauthorized" : "authorized";
+        try {
+          await this.store.put(await _record(sa, state));
+          this.counters.stored++;
+        } catch (error) {
+          this.counters.storeErrors++;
+          _logger.error("Cannot store MPA-SA {sessionId}: {error}", {
+            sessionId: sa.sessionId,
+            error: _message(error),
+          });
         }
       } finally {
-        // Delivery and store keep their own copies.
+        // The store keeps its own copies.
         sa.keys.mnCa.fill(0);
         sa.keys.mnAr.fill(0);
       }
@@ -321,6 +353,11 @@ class _Aa {
 
   sessionEnd = (event: PanaSessionEndEvent): Promise<void> =>
     this.serial(event.sessionId, "session end", async () => {
+      if (this.#unconfirmed.delete(event.sessionId)) {
+        // Keys delivered before the final PAR, and the session never opened.
+        await this.revokeUnconfirmed(event.sessionId, event.cause);
+        return;
+      }
       switch (event.cause) {
         case "logout":
         case "administrative":
@@ -332,9 +369,34 @@ class _Aa {
           return;
         case "rejected":
         case "protocol":
-          return; // an authentication phase failed: no SA was created
+          return; // an authentication phase failed before EAP success: no keys
       }
     });
+
+  /** A session failed after its keys were delivered: withdraw them (nothing stored). */
+  async revokeUnconfirmed(sessionId: number, cause: string): Promise<void> {
+    if (this.delivery.revoke === undefined) {
+      _logger.warn(
+        "MPA-SA {sessionId} never opened ({cause}); the delivery cannot revoke: its keys stay until they expire",
+        { sessionId, cause },
+      );
+      return;
+    }
+    try {
+      await this.delivery.revoke(sessionId);
+      this.counters.revoked++;
+      _logger.info("Keys of MPA-SA {sessionId} revoked: the session never opened ({cause})", {
+        sessionId,
+        cause,
+      });
+    } catch (error) {
+      this.counters.deliveryErrors++;
+      _logger.error("Cannot revoke the keys of MPA-SA {sessionId}: {error}", {
+        sessionId,
+        error: _message(error),
+      });
+    }
+  }
 
   /** The session ended for good: delete its SA and revoke its keys. */
   async release(sessionId: number, cause: string): Promise<void> {
@@ -522,6 +584,7 @@ export async function startAa(options: AaServiceOptions): Promise<AaService> {
       ...(options.sessionLifetimeMs === undefined
         ? {}
         : { sessionLifetimeMs: options.sessionLifetimeMs }),
+      onKeysReady: aa.keysReady,
       onAuthorized: aa.authorized,
       onReauthorized: aa.reauthorized,
       onSessionEnd: aa.sessionEnd,

@@ -3,8 +3,14 @@
  * sections 6.3 step 1, 7.2, 8, C.2; PANA, RFC 5191, with RFC 5873), serving many MNs at
  * once on one socket. It drives the sans-I/O {@linkcode PanaPaaMachine} with real
  * timers, creates one EAP authenticator per session from the given factory (local
- * EAP-PSK, or RADIUS pass-through), and hands every new MPA-SA to `onAuthorized` for
- * key delivery to the CA and the AR.
+ * EAP-PSK, or RADIUS pass-through), and hands the MPA-SA keys of every successful EAP
+ * run to `onKeysReady` for key delivery to the CA and the AR BEFORE the final
+ * PANA-Auth-Request leaves (RFC 6252 section 6.3 step 1: the MN starts using the keys,
+ * e.g. for DHCP through the CA's gate, as soon as it answers that request). The final
+ * PAR waits for the hook, at most `keysReadyTimeoutMs`; a hook that throws or takes
+ * longer is logged and counted, and the PAR goes out anyway (a session never wedges).
+ * `onAuthorized` follows when the final PAN is verified (the session is open);
+ * `onSessionEnd` with a failure code when it never is (revoke the keys then).
  *
  * The well-known port 716 needs privileges; any port may be given (0: ephemeral). Bad
  * datagrams are dropped with one log line (LogTape category `mpa.pana`) and a counter
@@ -15,7 +21,7 @@
 import type { RemoteInfo, Socket } from "node:dgram";
 import { isIP } from "node:net";
 import { getLogger } from "npm:@logtape/logtape@^2.4.2";
-import { asyncScheduler, type SchedulerLike } from "npm:rxjs@^7.8.2";
+import { asyncScheduler, type SchedulerLike, type Subscription } from "npm:rxjs@^7.8.2";
 import type { EapAuthenticatorFactory, RandomBytes } from "../../lib/eap/eap_method.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import type { PanaCloseCause, PanaFailureCode, PanaPeer } from "../../lib/pana/pana_command.ts";
@@ -31,6 +37,9 @@ import { PANA_MAX_MESSAGE_LENGTH, PANA_UDP_PORT } from "../../lib/wire/pana_cons
 import { _bindUdp, _closeUdp, _cryptoRandom, _hostPort, _Timers } from "./_udp.ts";
 
 const _logger = getLogger(["mpa", "pana"]);
+
+/** Default bound of the final PAR's wait for `onKeysReady`, ms. */
+const _KEYS_READY_TIMEOUT_MS = 2_000;
 
 /** A re-authorization seen by the AA (RFC 6252 section C.2). */
 export interface PanaReauthorizedEvent {
@@ -68,8 +77,20 @@ export interface PanaPaaServerOptions
   /** UDP port. Default 716 (needs privileges); 0 for an ephemeral port. */
   readonly port?: number;
   /**
-   * Called with each new MPA-SA (RFC 6252 section 6.3 step 1, key delivery to the CA
-   * and AR). Raw key bytes: keep them in the process. Errors are logged and counted.
+   * Called with the MPA-SA keys when EAP succeeded, before the final PAR is sent (RFC
+   * 6252 section 6.3 step 1, key delivery to the CA and AR): the PAR waits until the
+   * returned promise settles, at most `keysReadyTimeoutMs`. Raw key bytes, the hook's
+   * own copy: keep them in the process, wipe them when done. Errors are logged and
+   * counted and do not hold the PAR. The session is not open yet: `onAuthorized` or
+   * `onSessionEnd` (with a failure code) follows.
+   */
+  readonly onKeysReady?: (sa: PanaAuthorizedSa) => void | Promise<void>;
+  /** How long the final PAR waits for `onKeysReady`, ms. Default 2000. */
+  readonly keysReadyTimeoutMs?: number;
+  /**
+   * Called with each new MPA-SA when its final PAN is verified: the session is open.
+   * The keys are the same as `onKeysReady`'s, in the hook's own copy. Raw key bytes:
+   * keep them in the process. Errors are logged and counted.
    */
   readonly onAuthorized?: (sa: PanaAuthorizedSa) => void | Promise<void>;
   /** Called when an SA proves possession of its key (section C.2). */
@@ -90,6 +111,8 @@ export interface PanaPaaServerStats extends PanaPaaStats {
   readonly sendErrors: number;
   /** Hook calls that threw or rejected. */
   readonly hookErrors: number;
+  /** `onKeysReady` calls that outlasted `keysReadyTimeoutMs` (the final PAR went out). */
+  readonly hookTimeouts: number;
 }
 
 /**
@@ -103,7 +126,8 @@ export interface PanaPaaServerStats extends PanaPaaStats {
  *   host: "127.0.0.1",
  *   port: 7160,
  *   eap: createEapPskServerFactory({ serverId: "aa.ctn-b", lookup, random }),
- *   onAuthorized: (sa) => deliverKeys(sa),
+ *   onKeysReady: (sa) => deliverKeys(sa), // before the final PAR leaves
+ *   onSessionEnd: (end) => revokeKeys(end.sessionId), // a failure code: never opened
  * });
  * console.log(paa.stats.authorized);
  * await paa.close();
@@ -114,17 +138,22 @@ export class PanaPaa {
   readonly #machine: PanaPaaMachine;
   readonly #timers: _Timers;
   readonly #options: PanaPaaServerOptions;
+  readonly #scheduler: SchedulerLike;
+  readonly #keysReadyTimeoutMs: number;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #address: PanaPeer;
   #sendErrors = 0;
   #hookErrors = 0;
+  #hookTimeouts = 0;
   #closing: Promise<void> | undefined;
 
   private constructor(socket: Socket, machine: PanaPaaMachine, options: PanaPaaServerOptions) {
     this.#socket = socket;
     this.#machine = machine;
     this.#options = options;
-    this.#timers = new _Timers(options.scheduler ?? asyncScheduler);
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.#keysReadyTimeoutMs = options.keysReadyTimeoutMs ?? _KEYS_READY_TIMEOUT_MS;
+    this.#timers = new _Timers(this.#scheduler);
     const { address, port } = socket.address();
     this.#address = { address, port };
     socket.on("message", (message: Uint8Array, remote: RemoteInfo) => {
@@ -150,9 +179,16 @@ export class PanaPaa {
    * @param options CTN id, EAP factory, address, hooks, timers and limits
    * @returns the running server
    * @throws {ConfigError} for a bad option (host not an IP address, port, timers,
-   *   limits) or when the socket cannot be bound
+   *   limits, `keysReadyTimeoutMs`) or when the socket cannot be bound
    */
   static async listen(options: PanaPaaServerOptions): Promise<PanaPaa> {
+    const keysReadyTimeoutMs = options.keysReadyTimeoutMs ?? _KEYS_READY_TIMEOUT_MS;
+    if (!(Number.isFinite(keysReadyTimeoutMs) && keysReadyTimeoutMs > 0)) {
+      throw new ConfigError(
+        "keysReadyTimeoutMs",
+        `Invalid keys-ready timeout: ${keysReadyTimeoutMs} ms, expected a positive number`,
+      );
+    }
     const host = options.host ?? "0.0.0.0";
     const family = isIP(host);
     if (family === 0) {
@@ -196,7 +232,12 @@ export class PanaPaa {
 
   /** A snapshot of the counters. */
   get stats(): PanaPaaServerStats {
-    return { ...this.#machine.stats, sendErrors: this.#sendErrors, hookErrors: this.#hookErrors };
+    return {
+      ...this.#machine.stats,
+      sendErrors: this.#sendErrors,
+      hookErrors: this.#hookErrors,
+      hookTimeouts: this.#hookTimeouts,
+    };
   }
 
   /**
@@ -217,7 +258,7 @@ export class PanaPaa {
    * @returns when the PTR is sent (or the half-open session dropped)
    */
   async terminate(sessionId: number): Promise<void> {
-    this.#exec(await this.#machine.terminate(sessionId));
+    await this.#exec(await this.#machine.terminate(sessionId));
   }
 
   /**
@@ -255,96 +296,157 @@ export class PanaPaa {
     this.#track(commands.then((c) => this.#exec(c)));
   }
 
-  #hook<T>(name: string, hook: ((arg: T) => void | Promise<void>) | undefined, arg: T): void {
-    if (hook === undefined) return;
-    this.#track(
-      (async () => {
-        try {
-          await hook(arg);
-        } catch (error) {
-          this.#hookErrors++;
-          _logger.error("PANA PAA hook {name} failed: {error}", {
-            name,
-            error: (error as Error).message,
-          });
-        }
-      })(),
-    );
+  /** Runs a hook, tracked for `close`; the promise never rejects. */
+  #hook<T>(
+    name: string,
+    hook: ((arg: T) => void | Promise<void>) | undefined,
+    arg: T,
+  ): Promise<void> {
+    if (hook === undefined) return Promise.resolve();
+    const run = (async () => {
+      try {
+        await hook(arg);
+      } catch (error) {
+        this.#hookErrors++;
+        _logger.error("PANA PAA hook {name} failed: {error}", {
+          name,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    })();
+    this.#track(run);
+    return run;
   }
 
-  #exec(commands: readonly PanaPaaCommand[]): void {
-    if (this.#closing !== undefined) return;
-    for (const c of commands) {
-      switch (c.kind) {
-        case "send":
-          this.#socket.send(c.bytes, c.to.port, c.to.address, (error: Error | null) => {
-            if (error === null) return;
-            this.#sendErrors++;
-            _logger.warn("PANA send to {peer} failed: {error}", {
-              peer: _hostPort(c.to.address, c.to.port),
-              error: error.message,
-            });
+  /**
+   * Runs `onKeysReady` and waits for it, at most `keysReadyTimeoutMs` (the hook goes on
+   * running, tracked for `close`).
+   */
+  async #keysReady(sa: PanaAuthorizedSa): Promise<void> {
+    const run = this.#hook("onKeysReady", this.#options.onKeysReady, sa);
+    let bound: Subscription | undefined;
+    const outcome = await Promise.race([
+      run.then(() => "done" as const),
+      new Promise<"late">((resolve) => {
+        bound = this.#scheduler.schedule(() => resolve("late"), this.#keysReadyTimeoutMs);
+      }),
+    ]);
+    bound?.unsubscribe();
+    if (outcome === "late") {
+      this.#hookTimeouts++;
+      _logger.warn(
+        "PANA PAA hook onKeysReady of session {sessionId} still running after {ms} ms: final PAR sent anyway",
+        { sessionId: sa.sessionId, ms: this.#keysReadyTimeoutMs },
+      );
+    }
+  }
+
+  /**
+   * Executes the commands in order. A `keys-ready` with an `onKeysReady` hook holds the
+   * commands after it (the final PAR's send and its timer) until the hook is done
+   * (bounded): the returned promise settles then. When the session ended meanwhile
+   * (e.g. its authentication deadline), the final PAR is not sent.
+   */
+  #exec(commands: readonly PanaPaaCommand[]): void | Promise<void> {
+    for (let i = 0; i < commands.length; i++) {
+      if (this.#closing !== undefined) return;
+      const c = commands[i]!;
+      if (c.kind === "keys-ready") {
+        _logger.info("PANA session {sessionId} keys ready for {identity} at {mn}, key id {keyId}", {
+          sessionId: c.sa.sessionId,
+          identity: c.sa.identity,
+          mn: _hostPort(c.sa.mnAddress, c.sa.mnPort),
+          keyId: c.sa.keyId,
+        });
+        if (this.#options.onKeysReady === undefined) {
+          c.sa.keys.mnCa.fill(0); // nobody to hand the copy to
+          c.sa.keys.mnAr.fill(0);
+          continue;
+        }
+        const rest = commands.slice(i + 1);
+        const sessionId = c.sa.sessionId;
+        return this.#keysReady(c.sa).then(() => {
+          if (this.#machine.session(sessionId) !== undefined) return this.#exec(rest);
+          _logger.info("PANA session {sessionId} ended during key delivery: final PAR not sent", {
+            sessionId,
           });
-          break;
-        case "arm":
-          this.#timers.arm(c.timer, c.delayMs, () => {
-            if (this.#closing === undefined) this.#feed(this.#machine.timeout(c.timer));
-          });
-          break;
-        case "cancel":
-          this.#timers.cancel(c.timer);
-          break;
-        case "drop":
-          _logger.warn("Dropped PANA datagram: {reason}: {detail}", {
-            reason: c.reason,
-            detail: c.detail,
-            ...(c.sessionId === undefined ? {} : { sessionId: c.sessionId }),
-          });
-          break;
-        case "authorized":
-          _logger.info("PANA session {sessionId} authorized {identity} at {mn}, key id {keyId}", {
-            sessionId: c.sa.sessionId,
-            identity: c.sa.identity,
-            mn: _hostPort(c.sa.mnAddress, c.sa.mnPort),
-            keyId: c.sa.keyId,
-          });
-          this.#hook("onAuthorized", this.#options.onAuthorized, c.sa);
-          break;
-        case "reauthorized":
-          _logger.info("PANA session {sessionId} re-authorized at {mn}", {
-            sessionId: c.sessionId,
-            mn: _hostPort(c.mnAddress, c.mnPort),
-          });
-          this.#hook("onReauthorized", this.#options.onReauthorized, {
-            sessionId: c.sessionId,
-            mnAddress: c.mnAddress,
-            mnPort: c.mnPort,
-            moved: c.moved,
-          });
-          break;
-        case "failed":
-          _logger.info("PANA session {sessionId} with {mn} failed: {code}: {reason}", {
-            sessionId: c.sessionId,
-            mn: _hostPort(c.peer.address, c.peer.port),
-            code: c.code,
-            reason: c.reason,
-          });
-          this.#hook("onSessionEnd", this.#options.onSessionEnd, {
-            sessionId: c.sessionId,
-            cause: c.code,
-          });
-          break;
-        case "closed":
-          _logger.info("PANA session {sessionId} closed: {cause}", {
-            sessionId: c.sessionId,
-            cause: c.cause,
-          });
-          this.#hook("onSessionEnd", this.#options.onSessionEnd, {
-            sessionId: c.sessionId,
-            cause: c.cause,
-          });
-          break;
+          return this.#exec(rest.filter((r) => r.kind !== "send" && r.kind !== "arm"));
+        });
       }
+      this.#execOne(c);
+    }
+  }
+
+  #execOne(c: Exclude<PanaPaaCommand, { kind: "keys-ready" }>): void {
+    switch (c.kind) {
+      case "send":
+        this.#socket.send(c.bytes, c.to.port, c.to.address, (error: Error | null) => {
+          if (error === null) return;
+          this.#sendErrors++;
+          _logger.warn("PANA send to {peer} failed: {error}", {
+            peer: _hostPort(c.to.address, c.to.port),
+            error: error.message,
+          });
+        });
+        break;
+      case "arm":
+        this.#timers.arm(c.timer, c.delayMs, () => {
+          if (this.#closing === undefined) this.#feed(this.#machine.timeout(c.timer));
+        });
+        break;
+      case "cancel":
+        this.#timers.cancel(c.timer);
+        break;
+      case "drop":
+        _logger.warn("Dropped PANA datagram: {reason}: {detail}", {
+          reason: c.reason,
+          detail: c.detail,
+          ...(c.sessionId === undefined ? {} : { sessionId: c.sessionId }),
+        });
+        break;
+      case "authorized":
+        _logger.info("PANA session {sessionId} authorized {identity} at {mn}, key id {keyId}", {
+          sessionId: c.sa.sessionId,
+          identity: c.sa.identity,
+          mn: _hostPort(c.sa.mnAddress, c.sa.mnPort),
+          keyId: c.sa.keyId,
+        });
+        void this.#hook("onAuthorized", this.#options.onAuthorized, c.sa);
+        break;
+      case "reauthorized":
+        _logger.info("PANA session {sessionId} re-authorized at {mn}", {
+          sessionId: c.sessionId,
+          mn: _hostPort(c.mnAddress, c.mnPort),
+        });
+        void this.#hook("onReauthorized", this.#options.onReauthorized, {
+          sessionId: c.sessionId,
+          mnAddress: c.mnAddress,
+          mnPort: c.mnPort,
+          moved: c.moved,
+        });
+        break;
+      case "failed":
+        _logger.info("PANA session {sessionId} with {mn} failed: {code}: {reason}", {
+          sessionId: c.sessionId,
+          mn: _hostPort(c.peer.address, c.peer.port),
+          code: c.code,
+          reason: c.reason,
+        });
+        void this.#hook("onSessionEnd", this.#options.onSessionEnd, {
+          sessionId: c.sessionId,
+          cause: c.code,
+        });
+        break;
+      case "closed":
+        _logger.info("PANA session {sessionId} closed: {cause}", {
+          sessionId: c.sessionId,
+          cause: c.cause,
+        });
+        void this.#hook("onSessionEnd", this.#options.onSessionEnd, {
+          sessionId: c.sessionId,
+          cause: c.cause,
+        });
+        break;
     }
   }
 }

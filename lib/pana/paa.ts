@@ -11,13 +11,20 @@
  * 2. the initial PAN (S flag) must choose exactly those algorithms and piggyback the
  *    EAP response; then PARs carry EAP Requests, the first of them the PAA's Nonce,
  *    and the PAN answering it the PaC's;
- * 3. on EAP success the final PAR (C flag) carries Result-Code PANA_SUCCESS, the EAP
- *    Success, a fresh Key-Id, Session-Lifetime and AUTH under PANA_AUTH_KEY (section
- *    5.3); the final PAN must carry the same Key-Id and a valid AUTH. Only then is the
- *    MPA-SA derived (MN-CA and MN-AR keys from the MSK, the session id and the PAA's
- *    CTN id) and an `authorized` command emitted, for key delivery to the CA and AR
- *    (RFC 6252 section 6.3 step 1). On EAP failure the final PAR carries
- *    PANA_AUTHENTICATION_REJECTED and the EAP Failure, and no SA is created;
+ * 3. on EAP success the PAA holds the MSK, so the MPA-SA keys (MN-CA and MN-AR keys
+ *    from the MSK, the session id and the PAA's CTN id) are derived at once and a
+ *    `keys-ready` command is emitted BEFORE the final PAR's `send`: the AA delivers
+ *    the keys to the CA and the AR as a result of pre-authentication (RFC 6252
+ *    section 6.3 step 1), so they hold them before the MN, which starts its DHCP
+ *    exchange as soon as it answers the final PAR, can use them. The final PAR (C
+ *    flag) carries Result-Code PANA_SUCCESS, the EAP Success, a fresh Key-Id,
+ *    Session-Lifetime and AUTH under PANA_AUTH_KEY (section 5.3); the final PAN must
+ *    carry the same Key-Id and a valid AUTH. Only then is the session open and an
+ *    `authorized` command emitted, with the same keys. A session that fails after
+ *    `keys-ready` (no valid final PAN before the retransmissions or the
+ *    authentication deadline run out) ends with `failed`, and the shell must revoke
+ *    the delivered keys. On EAP failure the final PAR carries
+ *    PANA_AUTHENTICATION_REJECTED and the EAP Failure, and no keys are derived;
  * 4. an open session answers pings (PNR with the P flag and AUTH) with an
  *    authenticated PNA: this is the re-authorization with the existing key of RFC
  *    6252 section C.2 (proof of possession of PANA_AUTH_KEY without a new EAP run),
@@ -176,11 +183,17 @@ export interface PanaAuthorizedSa {
   readonly keyId: number;
   /** Whether this is a pre-authentication (RFC 5873 E flag). */
   readonly preauth: boolean;
-  /** When the final PAN was verified, ms. */
+  /**
+   * When the final PAN was verified (`authorized`), or when the keys were derived
+   * (`keys-ready`, a round trip earlier), ms.
+   */
   readonly establishedAt: number;
   /** Session-Lifetime granted, ms. */
   readonly lifetimeMs: number;
-  /** `establishedAt + lifetimeMs`. */
+  /**
+   * `establishedAt + lifetimeMs`: for `keys-ready` a round trip before the open
+   * session's, so delivered keys never outlive the session.
+   */
   readonly expiresAt: number;
 }
 
@@ -190,9 +203,23 @@ export type PanaPaaCommand =
   | PanaArmCommand
   | PanaCancelCommand
   | PanaDropCommand
-  /** A session authenticated: deliver the keys (RFC 6252 section 6.3 step 1). */
+  /**
+   * EAP succeeded and the MPA-SA keys are derived; the final PAR is the next command.
+   * Deliver the keys to the CA and the AR before executing the commands after this
+   * one (RFC 6252 section 6.3 step 1). The session is not open yet: `authorized`
+   * follows on a valid final PAN, `failed` otherwise (then revoke the keys). `sa.keys`
+   * is the shell's own copy: wipe it once delivered.
+   */
+  | { readonly kind: "keys-ready"; readonly sa: PanaAuthorizedSa }
+  /**
+   * A session authenticated (final PAN verified): the session is open. `sa.keys` are
+   * the same keys as the earlier `keys-ready`'s, in the shell's own copy.
+   */
   | { readonly kind: "authorized"; readonly sa: PanaAuthorizedSa }
-  /** A session's authentication phase failed; the session is gone, no SA exists. */
+  /**
+   * A session's authentication phase failed; the session is gone, no SA exists (keys
+   * handed out by a `keys-ready` of this session must be revoked).
+   */
   | {
     readonly kind: "failed";
     readonly sessionId: number;
@@ -261,6 +288,8 @@ export interface PanaPaaStats {
   readonly halfOpen: number;
   /** Sessions created since start. */
   readonly started: number;
+  /** Sessions whose MPA-SA keys were derived and handed out before the final PAR. */
+  readonly keysReady: number;
   /** Sessions authenticated since start (SAs created). */
   readonly authorized: number;
   /** Authentication phases ended by an EAP failure. */
@@ -303,6 +332,8 @@ interface _Session {
   nonceSeq: number | undefined;
   pacNonce: Uint8Array | undefined;
   msk: Uint8Array | undefined;
+  /** The MPA-SA keys, from the final PAR until `authorized` (or wiped on removal). */
+  mpaKeys: MpaSaKeyMaterial | undefined;
   identity: string | undefined;
   successEap: Uint8Array | undefined;
   rejected: string | undefined;
@@ -383,6 +414,7 @@ export class PanaPaaMachine {
     duplicates: 0,
     retransmissions: 0,
     started: 0,
+    keysReady: 0,
     authorized: 0,
     rejected: 0,
     failed: 0,
@@ -593,6 +625,13 @@ export class PanaPaaMachine {
   #remove(s: _Session): PanaPaaCommand[] {
     s.state = "gone";
     s.outstanding = undefined;
+    s.msk = undefined;
+    if (s.mpaKeys !== undefined) {
+      // Never handed over: the `keys-ready` command carried a copy.
+      s.mpaKeys.mnCa.fill(0);
+      s.mpaKeys.mnAr.fill(0);
+      s.mpaKeys = undefined;
+    }
     this.#sessions.delete(s.id);
     if (this.#initiating.get(s.initKey) === s) this.#initiating.delete(s.initKey);
     this.#leaveHalfOpen(s);
@@ -718,6 +757,7 @@ export class PanaPaaMachine {
       nonceSeq: undefined,
       pacNonce: undefined,
       msk: undefined,
+      mpaKeys: undefined,
       identity: undefined,
       successEap: undefined,
       rejected: undefined,
@@ -1039,9 +1079,16 @@ export class PanaPaaMachine {
     }
     const keyId = this.#nextKeyId;
     this.#nextKeyId = this.#nextKeyId >= 0xffffffff ? 1 : this.#nextKeyId + 1;
-    const authKey = await panaAuthKey(msk, iPar, iPan, pacNonce, paaNonce, keyId);
+    const [authKey, keys] = await Promise.all([
+      panaAuthKey(msk, iPar, iPan, pacNonce, paaNonce, keyId),
+      // RFC 6252 section 6.3 step 1: the MSK is here, so are both keys; hand them out
+      // before the final PAR, which lets the MN start using them.
+      mpaSaKeyMaterial(msk, s.id, this.#ctn),
+    ]);
     s.keyId = keyId;
     s.authKey = authKey;
+    s.mpaKeys = keys;
+    s.msk = undefined; // every key it yields is derived
     const seq = _nextSeq(s.txSeq);
     s.txSeq = seq;
     const bytes = await _signPana(
@@ -1061,7 +1108,29 @@ export class PanaPaaMachine {
       this.#maxLength,
     );
     s.state = "wait-final-pan";
-    return this.#sendRequest(s, bytes, seq, PanaMessageType.Auth, "final PAR");
+    this.#stats.keysReady++;
+    const now = this.#now();
+    const sa = this.#sa(s, keyId, { mnCa: keys.mnCa.slice(), mnAr: keys.mnAr.slice() }, now);
+    return [
+      { kind: "keys-ready", sa },
+      ...this.#sendRequest(s, bytes, seq, PanaMessageType.Auth, "final PAR"),
+    ];
+  }
+
+  #sa(s: _Session, keyId: number, keys: MpaSaKeyMaterial, now: number): PanaAuthorizedSa {
+    return {
+      sessionId: s.id,
+      ctn: this.#ctn,
+      mnAddress: s.peer.address,
+      mnPort: s.peer.port,
+      identity: s.identity ?? "",
+      keys,
+      keyId,
+      preauth: s.preauth,
+      establishedAt: now,
+      lifetimeMs: s.lifetimeMs,
+      expiresAt: now + s.lifetimeMs,
+    };
   }
 
   /** The final PAR of a failure: no key, no AUTH (RFC 5191 section 4.1). */
@@ -1090,8 +1159,8 @@ export class PanaPaaMachine {
     if (s.rejected !== undefined) {
       return this.#fail(s, "rejected", `EAP authentication failed: ${s.rejected}`);
     }
-    const { msk, authKey, keyId, identity } = s;
-    if (msk === undefined || authKey === undefined || keyId === undefined) {
+    const { mpaKeys, authKey, keyId } = s;
+    if (mpaKeys === undefined || authKey === undefined || keyId === undefined) {
       return this.#fail(s, "protocol", "Final PAN without keys");
     }
     const keyIdAvp = findAvp(msg, "keyId");
@@ -1106,27 +1175,14 @@ export class PanaPaaMachine {
     }
     const check = await _verifyPana(bytes, authKey, this.#maxLength);
     if (check !== "ok") return [this.#drop("bad-auth", _authDetail(check, "the final PAN"), s.id)];
-    const keys = await mpaSaKeyMaterial(msk, s.id, this.#ctn);
     const now = this.#now();
     s.state = "open";
     s.outstanding = undefined;
-    s.msk = undefined;
+    s.mpaKeys = undefined; // handed over with `authorized`
     s.expiresAt = now + s.lifetimeMs;
     this.#leaveHalfOpen(s);
     this.#stats.authorized++;
-    const sa: PanaAuthorizedSa = {
-      sessionId: s.id,
-      ctn: this.#ctn,
-      mnAddress: s.peer.address,
-      mnPort: s.peer.port,
-      identity: identity ?? "",
-      keys,
-      keyId,
-      preauth: s.preauth,
-      establishedAt: now,
-      lifetimeMs: s.lifetimeMs,
-      expiresAt: s.expiresAt,
-    };
+    const sa = this.#sa(s, keyId, mpaKeys, now);
     return [
       { kind: "cancel", timer: _timer(_RTX, s.id) },
       { kind: "cancel", timer: _timer(_AUTH, s.id) },

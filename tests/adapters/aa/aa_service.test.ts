@@ -77,13 +77,16 @@ async function rawFingerprint(key: CryptoKey): Promise<string> {
 }
 
 describe("startAa: the authentication agent (RFC 6252 section 6.3 step 1)", () => {
-  it("pre-authenticates an MN and delivers the same MN-CA and MN-AR keys in process", async () => {
+  it("delivers the same MN-CA and MN-AR keys in process before the MN's pre-authentication ends", async () => {
     const service = await aa();
     const delivery = service.keyDelivery as InProcessKeyDelivery;
     const sa = await pac().preAuthenticate(ctnOf(service));
-    await until(() => service.stats.delivered === 1);
-
+    // No wait: the final PAR, which ends the MN's side, left after the delivery.
     const delivered = delivery.get(sa.sessionId)!;
+    expect(delivered).toBeDefined();
+    expect(service.stats.delivered).toBe(1);
+    await until(() => service.stats.paa.authorized === 1);
+
     expect(delivered).toMatchObject({
       sessionId: sa.sessionId,
       identity: IDENTITY,
@@ -95,7 +98,7 @@ describe("startAa: the authentication agent (RFC 6252 section 6.3 step 1)", () =
     expect(await keyFingerprint(delivered.mnCa)).toBe(sa.fingerprints.mnCa);
     expect(await keyFingerprint(delivered.mnAr)).toBe(sa.fingerprints.mnAr);
     expect(Math.abs(delivered.expiresAt - sa.expiresAt)).toBeLessThan(1_000);
-    expect(service.stats).toMatchObject({ delivered: 1, deliveryErrors: 0, stored: 0 });
+    expect(service.stats).toMatchObject({ delivered: 1, deliveryErrors: 0, revoked: 0, stored: 0 });
     expect(service.stats.paa).toMatchObject({ authorized: 1, sessions: 1 });
   });
 
@@ -123,8 +126,66 @@ describe("startAa: the authentication agent (RFC 6252 section 6.3 step 1)", () =
       },
     });
     const sa = await pac().preAuthenticate(ctnOf(service));
-    await until(() => seen.length === 1);
+    expect(seen).toHaveLength(1);
     expect(await keyFingerprint(seen[0]!.mnAr)).toBe(sa.fingerprints.mnAr);
+  });
+
+  it("revokes the delivered keys when the MN vanishes before its final PAN", async () => {
+    const store = await openStore(await tempDb());
+    const inner = new InProcessKeyDelivery();
+    const client = pac();
+    const delivered: number[] = [];
+    const service = await aa({
+      store,
+      paa: { requestRetransmission: { mrc: 1, irt: 100 }, authTimeoutMs: 1_000 },
+      keyDelivery: {
+        deliver: async (sa) => {
+          await inner.deliver(sa);
+          delivered.push(sa.sessionId);
+          await client.close(); // the MN goes away: the final PAR finds nobody
+        },
+        revoke: (sessionId) => inner.revoke(sessionId),
+      },
+    });
+    const outcome = await client.preAuthenticate(ctnOf(service)).catch((e: unknown) => e);
+    expect(outcome).toBeInstanceOf(PortError);
+    expect(delivered).toHaveLength(1);
+    await until(() => service.stats.revoked === 1, 3_000);
+    expect(inner.get(delivered[0]!)).toBeUndefined();
+    expect(service.stats).toMatchObject({ delivered: 1, revoked: 1, stored: 0, deliveryErrors: 0 });
+    expect(service.stats.paa).toMatchObject({ keysReady: 1, authorized: 0, failed: 1 });
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("revokes after a slow delivery that the session's failure overtook, never before it", async () => {
+    const calls: string[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => release = resolve);
+    const service = await aa({
+      paa: { authTimeoutMs: 300, keysReadyTimeoutMs: 10_000 },
+      keyDelivery: {
+        deliver: async (sa) => {
+          calls.push(`deliver ${sa.sessionId}`);
+          await held;
+          calls.push(`delivered ${sa.sessionId}`);
+        },
+        revoke: (sessionId) => {
+          calls.push(`revoke ${sessionId}`);
+          return Promise.resolve();
+        },
+      },
+    });
+    const outcome = pac().preAuthenticate(ctnOf(service)).catch((e: unknown) => e);
+    await until(() => service.stats.paa.failed === 1);
+    expect(calls).toHaveLength(1); // the failure is known, the delivery still runs
+    release();
+    const error = await outcome;
+    expect(error).toBeInstanceOf(PortError);
+    expect((error as PortError).code).toBe("timeout"); // no final PAR for a dead session
+    await until(() => service.stats.revoked === 1);
+    const id = calls[0]!.split(" ")[1];
+    expect(calls).toEqual([`deliver ${id}`, `delivered ${id}`, `revoke ${id}`]);
+    expect(service.stats).toMatchObject({ delivered: 1, revoked: 1, stored: 0 });
   });
 
   it("counts a failing delivery and still records the SA", async () => {

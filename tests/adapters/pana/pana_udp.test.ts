@@ -288,3 +288,114 @@ describe("PANA over UDP on loopback (RFC 5191, RFC 5873; RFC 6252 section 6.3 st
     expect(authorized).toHaveLength(1);
   });
 });
+
+/** A promise with its resolver outside, to hold a hook until the test lets it go. */
+function gate(): { readonly promise: Promise<void>; readonly open: () => void } {
+  let open = () => {};
+  const promise = new Promise<void>((resolve) => open = resolve);
+  return { promise, open };
+}
+
+describe("PAA key delivery before the final PAR (RFC 6252 section 6.3 step 1)", () => {
+  it("waits for onKeysReady before the final PAR: the MN finishes only after the delivery", async () => {
+    const order: string[] = [];
+    const held = gate();
+    const ready: PanaAuthorizedSa[] = [];
+    const { paa, authorized } = await startPaa({
+      onKeysReady: async (sa) => {
+        ready.push({ ...sa, keys: { mnCa: sa.keys.mnCa.slice(), mnAr: sa.keys.mnAr.slice() } });
+        order.push("keys-ready");
+        await held.promise;
+        order.push("delivered");
+      },
+      onAuthorized: (sa) => {
+        authorized.push(sa);
+        order.push("authorized");
+      },
+    });
+    const pending = newPac().preAuthenticate(ctnAt(paa.address.port)).then((sa) => {
+      order.push("mn-done");
+      return sa;
+    });
+    await until(() => ready.length === 1);
+    // Give a final PAR sent too early every chance to arrive: the MN must still wait.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(order).toEqual(["keys-ready"]);
+    expect(paa.session(ready[0]!.sessionId)?.state).toBe("wait-final-pan");
+
+    held.open();
+    const sa = await pending;
+    await until(() => authorized.length === 1);
+    expect(order).toEqual(["keys-ready", "delivered", "mn-done", "authorized"]);
+    expect(sa.sessionId).toBe(ready[0]!.sessionId);
+    expect(sa.fingerprints.mnCa).toBe(await keyFingerprint(ready[0]!.keys.mnCa));
+    expect(sa.fingerprints.mnAr).toBe(await keyFingerprint(ready[0]!.keys.mnAr));
+    expect(sa.fingerprints.mnAr).toBe(await keyFingerprint(authorized[0]!.keys.mnAr));
+    expect(paa.stats).toMatchObject({
+      keysReady: 1,
+      authorized: 1,
+      hookErrors: 0,
+      hookTimeouts: 0,
+    });
+  });
+
+  it("sends the final PAR anyway when onKeysReady throws, and counts the error", async () => {
+    const { paa, authorized } = await startPaa({
+      onKeysReady: () => {
+        throw new Error("CA unreachable");
+      },
+    });
+    const sa = await newPac().preAuthenticate(ctnAt(paa.address.port));
+    await until(() => authorized.length === 1);
+    expect(authorized[0]!.sessionId).toBe(sa.sessionId);
+    expect(paa.stats).toMatchObject({ keysReady: 1, authorized: 1, hookErrors: 1 });
+  });
+
+  it("sends the final PAR after keysReadyTimeoutMs when onKeysReady hangs, and counts it", async () => {
+    const held = gate();
+    const { paa, authorized } = await startPaa({
+      keysReadyTimeoutMs: 100,
+      onKeysReady: () => held.promise,
+    });
+    try {
+      const sa = await newPac().preAuthenticate(ctnAt(paa.address.port));
+      await until(() => authorized.length === 1);
+      expect(authorized[0]!.sessionId).toBe(sa.sessionId);
+      expect(paa.stats).toMatchObject({ hookTimeouts: 1, hookErrors: 0, authorized: 1 });
+    } finally {
+      held.open(); // close() waits for running hooks
+    }
+  });
+
+  it("does not send the final PAR of a session that ended while its keys were delivered", async () => {
+    const held = gate();
+    const ends: { sessionId: number; cause: string }[] = [];
+    let ready = 0;
+    const { paa, authorized } = await startPaa({
+      authTimeoutMs: 300,
+      keysReadyTimeoutMs: 10_000,
+      onKeysReady: () => {
+        ready++;
+        return held.promise;
+      },
+      onSessionEnd: (e) => {
+        ends.push(e);
+        held.open(); // the delivery ends after the session did
+      },
+    });
+    const error = await rejection(
+      newPac({ authTimeoutMs: 1_500 }).preAuthenticate(ctnAt(paa.address.port)),
+    );
+    expect(error.code).toBe("timeout");
+    expect(ready).toBe(1);
+    expect(ends).toEqual([{ sessionId: expect.any(Number), cause: "timeout" }]);
+    expect(authorized).toHaveLength(0);
+    expect(paa.stats).toMatchObject({ keysReady: 1, authorized: 0, failed: 1, sessions: 0 });
+  });
+
+  it("refuses a keysReadyTimeoutMs that is not a positive number", async () => {
+    for (const keysReadyTimeoutMs of [0, -1, Number.NaN]) {
+      await expect(startPaa({ keysReadyTimeoutMs })).rejects.toThrow("Invalid keys-ready timeout");
+    }
+  });
+});

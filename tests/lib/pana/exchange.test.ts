@@ -175,6 +175,8 @@ describe("PANA authentication phase (RFC 5191 section 4.1, RFC 5873)", () => {
     expect(pan!.avps.map((a) => a.kind)).toEqual(["nonce"]);
     expect(link.pacEventsOf("done")).toHaveLength(1);
     expect(link.paaEventsOf("authorized")[0]!.sa.identity).toBe("one");
+    // EAP succeeded before the nonces: the keys are ready with the final PAR, not earlier.
+    expect(link.paaEventsOf("keys-ready").map((c) => c.sa.identity)).toEqual(["one"]);
   });
 
   it("runs without the E flag when the PaC does not ask for pre-authentication", async () => {
@@ -203,8 +205,126 @@ describe("PANA authentication phase (RFC 5191 section 4.1, RFC 5873)", () => {
     ]);
     expect(link.pacEventsOf("done")).toHaveLength(0);
     expect(link.paaEventsOf("authorized")).toHaveLength(0);
-    expect(link.paa.stats).toMatchObject({ rejected: 1, authorized: 0, sessions: 0, halfOpen: 0 });
+    expect(link.paaEventsOf("keys-ready")).toHaveLength(0); // no MSK, no keys
+    expect(link.paa.stats).toMatchObject({
+      rejected: 1,
+      keysReady: 0,
+      authorized: 0,
+      sessions: 0,
+      halfOpen: 0,
+    });
     expect(link.timers.size).toBe(0);
+  });
+});
+
+describe("MPA-SA keys before the final PAR (RFC 6252 section 6.3 step 1)", () => {
+  it("emits keys-ready before the final PAR's send, with the keys authorized carries later", async () => {
+    const link = new PanaLink();
+    const atFinalPar: { keysReady: number; authorized: number }[] = [];
+    link.paaFilter = (bytes) => {
+      if (decodePana(bytes).flags.complete) {
+        atFinalPar.push({
+          keysReady: link.paaEventsOf("keys-ready").length,
+          authorized: link.paaEventsOf("authorized").length,
+        });
+      }
+      return "deliver";
+    };
+    await authenticate(link);
+
+    // The keys were out when the final PAR left; the session opened on the final PAN.
+    expect(atFinalPar).toEqual([{ keysReady: 1, authorized: 0 }]);
+    const [ready] = link.paaEventsOf("keys-ready");
+    const [authorized] = link.paaEventsOf("authorized");
+    const session = link.pacEventsOf("done")[0]!.session;
+    expect(ready!.sa).toMatchObject({
+      sessionId: session.sessionId,
+      keyId: session.keyId,
+      identity: "mn@fake",
+      ctn: CTN,
+      mnAddress: PAC_ADDRESS.address,
+      mnPort: PAC_ADDRESS.port,
+      preauth: true,
+      lifetimeMs: session.lifetimeMs,
+    });
+    expect(ready!.sa.expiresAt).toBe(ready!.sa.establishedAt + ready!.sa.lifetimeMs);
+    expect(ready!.sa.expiresAt).toBeLessThanOrEqual(authorized!.sa.expiresAt);
+    expect(toHex(ready!.sa.keys.mnCa)).toBe(toHex(session.keys.mnCa));
+    expect(toHex(ready!.sa.keys.mnAr)).toBe(toHex(session.keys.mnAr));
+    expect(toHex(authorized!.sa.keys.mnCa)).toBe(toHex(session.keys.mnCa));
+    expect(toHex(authorized!.sa.keys.mnAr)).toBe(toHex(session.keys.mnAr));
+
+    // Each command carries its own copy: wiping one (as a shell does) spares the other.
+    ready!.sa.keys.mnCa.fill(0);
+    ready!.sa.keys.mnAr.fill(0);
+    expect(toHex(authorized!.sa.keys.mnCa)).toBe(toHex(session.keys.mnCa));
+    expect(toHex(authorized!.sa.keys.mnAr)).toBe(toHex(session.keys.mnAr));
+    expect(link.paa.stats).toMatchObject({ keysReady: 1, authorized: 1 });
+  });
+
+  it("emits keys-ready once when the final PAR is retransmitted; authorized keeps its time", async () => {
+    const link = new PanaLink();
+    link.pacFilter = (_b, i) => i === 3 ? "drop" : "deliver"; // lose the first final PAN
+    await authenticate(link);
+    expect(link.paaEventsOf("keys-ready")).toHaveLength(1);
+    expect(link.paaEventsOf("authorized")).toHaveLength(0);
+    await link.runFor(2_000);
+    const [ready] = link.paaEventsOf("keys-ready");
+    const [authorized] = link.paaEventsOf("authorized");
+    expect(link.paaEventsOf("keys-ready")).toHaveLength(1);
+    expect(authorized!.sa.establishedAt).toBeGreaterThan(ready!.sa.establishedAt);
+    expect(ready!.sa.expiresAt).toBeLessThan(authorized!.sa.expiresAt);
+    expect(toHex(ready!.sa.keys.mnAr)).toBe(toHex(authorized!.sa.keys.mnAr));
+  });
+
+  it("ends with failed, never authorized, when no valid final PAN follows keys-ready", async () => {
+    const link = new PanaLink({ paa: { requestRetransmission: { mrc: 2 } } });
+    // Every final PAN (the first and the PaC's cached answers to retransmissions) is
+    // corrupted: its AUTH never verifies.
+    link.pacFilter = (bytes) => {
+      if (!decodePana(bytes).flags.complete) return "deliver";
+      const out = bytes.slice();
+      out[out.length - 1]! ^= 0x01;
+      return out;
+    };
+    await authenticate(link);
+    expect(link.pac.state).toBe("open"); // the MN thinks it is done, and uses the keys
+    await link.runFor(60_000);
+
+    const kinds = link.paaEvents.filter((c) => c.kind !== "drop").map((c) => c.kind);
+    expect(kinds).toEqual(["keys-ready", "failed"]);
+    const [ready] = link.paaEventsOf("keys-ready");
+    expect(link.paaEventsOf("failed")).toEqual([
+      expect.objectContaining({
+        sessionId: ready!.sa.sessionId,
+        code: "timeout",
+        reason: "No answer to the final PAR after 3 transmissions",
+      }),
+    ]);
+    expect(link.paa.stats).toMatchObject({
+      keysReady: 1,
+      authorized: 0,
+      failed: 1,
+      sessions: 0,
+      halfOpen: 0,
+    });
+    expect(link.paa.stats.dropped["bad-auth"]).toBe(3);
+    expect(link.paa.session(ready!.sa.sessionId)).toBeUndefined();
+  });
+
+  it("ends with failed when the authentication deadline passes after keys-ready", async () => {
+    const link = new PanaLink({ paa: { authTimeoutMs: 1_500 } });
+    link.pacFilter = (bytes) => decodePana(bytes).flags.complete ? "drop" : "deliver";
+    await authenticate(link);
+    await link.runFor(2_000);
+    expect(link.paaEvents.filter((c) => c.kind !== "drop").map((c) => c.kind)).toEqual([
+      "keys-ready",
+      "failed",
+    ]);
+    expect(link.paaEventsOf("failed")[0]).toMatchObject({
+      code: "timeout",
+      reason: "Authentication phase not completed in 1500 ms",
+    });
   });
 });
 
