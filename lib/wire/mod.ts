@@ -24,3 +24,4 @@ export * from "./sdp.ts";
 export * from "./mobility_constants.ts";
 export * from "./mobility_header.ts";
 export * from "./rtp.ts";
+export * from "./info_query.ts";

@@ -1,0 +1,335 @@
+/**
+ * {@link LinkControl} for the network-namespace testbed (RFC 6252 section 6.3 steps 5
+ * and 6, Appendix B). The MN's physical interface is one end of a veth pair; the
+ * other end (the "peer") lives in an "air" namespace, in which each point of
+ * attachment is a bridge. The layer-2 handover of step 5 moves the peer from one
+ * bridge to another; step 6 assigns the nCoA to the MN's interface and announces it
+ * with a gratuitous ARP.
+ *
+ * The switch goes through ONE long-lived `ip -o -n AIR -force -batch -` process fed
+ * on its stdin, so that a switch costs one netlink request rather than a process
+ * start (about 2 ms). To learn when (and whether) each command completed, every
+ * group of commands is followed by a marker command, `link show dev lo`, whose
+ * one-line output (`1: lo: ...`) comes back on stdout; stderr is merged into stdout
+ * (`2>&1`), so that an error message and its `Command failed -:N` line arrive before
+ * the marker of their group, in order. `-force` keeps ip going after a failed
+ * command. Some failures (a bridge that no longer exists) make ip exit instead: the
+ * pending switches are rejected and the next switch starts a new process.
+ *
+ * @module
+ */
+import { getLogger } from "npm:@logtape/logtape@^2.4.2";
+import { ConfigError } from "../../lib/errors.ts";
+import { type LinkControl, type PortCallOptions, PortError } from "../../lib/ports.ts";
+import { _aborted, _Announcer, _assign, _codeOf, _IFNAME } from "./_assign.ts";
+
+const _logger = getLogger(["mpa", "link"]);
+
+/** Options of {@link NetnsLinkControl}. */
+export interface NetnsLinkControlOptions {
+  /** The namespace holding the PoA bridges and the MN's veth peer. */
+  readonly air: string;
+  /** Name of the MN's veth peer in the air namespace. */
+  readonly peer: string;
+  /** PoA id (as in `LinkSample.poa`) to bridge name in the air namespace. */
+  readonly poas: Readonly<Record<string, string>>;
+  /** The MN's physical interface (the other end of the veth pair), for `assign`. */
+  readonly interface: string;
+  /** The namespace of the MN's interface; the caller's own when omitted. */
+  readonly netns?: string;
+  /**
+   * Layer-2 association time to model, ms: the peer is detached from every bridge,
+   * and attached to the new one only after this delay. Default 0 (one move).
+   */
+  readonly associationDelayMs?: number;
+}
+
+/** Options of {@link NetnsLinkControl.assign} and `IpLinkControl.assign`. */
+export interface LinkAssignOptions extends PortCallOptions {
+  /**
+   * The default router in the new network (`Lease.router`): the default route is
+   * replaced through it. Of the address's family.
+   */
+  readonly router?: string;
+}
+
+interface _Group {
+  readonly lines: string[];
+  readonly resolve: () => void;
+  readonly reject: (e: PortError) => void;
+}
+
+/** The long-lived `ip -batch` process and the command groups waiting for their marker. */
+class _IpBatch {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #waiting: _Group[] = [];
+  readonly #done: Promise<void>;
+  #exited = false;
+
+  constructor(air: string) {
+    // 2>&1 through sh: one ordered stream for output and errors.
+    this.#child = new Deno.Command("sh", {
+      args: ["-c", 'exec ip "$@" 2>&1', "sh", "-o", "-n", air, "-force", "-batch", "-"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#done = this.#read();
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Writes the commands and a marker; resolves when the marker comes back. */
+  run(commands: readonly string[]): Promise<void> {
+    if (this.#exited) {
+      return Promise.reject(
+        new PortError("LinkControl", "unreachable", "Link control failed: ip -batch exited"),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ lines: [], resolve, reject });
+      const text = [...commands, "link show dev lo", ""].join("\n");
+      this.#writer.write(new TextEncoder().encode(text)).catch((e) => {
+        this.#fail(`ip -batch stdin closed: ${e instanceof Error ? e.message : e}`);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#writer.close();
+    } catch {
+      // already closed
+    }
+    await this.#done;
+    await this.#child.status;
+  }
+
+  async #read(): Promise<void> {
+    let buffer = "";
+    try {
+      const reader = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let nl: number;
+        while ((nl = buffer.indexOf("\n")) >= 0) {
+          this.#line(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+        }
+      }
+    } catch (e) {
+      _logger.warn("ip -batch output failed: {error}", { error: String(e) });
+    }
+    const last = [buffer.trim(), ...(this.#waiting[0]?.lines ?? [])].filter((l) => l !== "");
+    this.#fail(`ip -batch exited${last.length > 0 ? `: ${last.join("; ")}` : ""}`);
+  }
+
+  #line(line: string): void {
+    const head = this.#waiting[0];
+    if (/^\d+: lo[:@]/.test(line)) {
+      if (head === undefined) return;
+      this.#waiting.shift();
+      const errors = head.lines.filter((l) => !/^Command failed -:\d+$/.test(l));
+      if (head.lines.some((l) => /^Command failed -:\d+$/.test(l))) {
+        const detail = errors.join("; ") || "command failed";
+        head.reject(
+          new PortError("LinkControl", _codeOf(detail), `Link control failed: ${detail}`),
+        );
+      } else {
+        head.resolve();
+      }
+      return;
+    }
+    if (head === undefined) {
+      _logger.warn("Unexpected ip -batch output: {line}", { line });
+      return;
+    }
+    head.lines.push(line.trim());
+  }
+
+  #fail(reason: string): void {
+    this.#exited = true;
+    for (const group of this.#waiting.splice(0)) {
+      group.reject(
+        new PortError("LinkControl", _codeOf(reason), `Link control failed: ${reason}`),
+      );
+    }
+  }
+}
+
+/**
+ * Link control of an MN whose interface's veth peer is moved between PoA bridges in
+ * an air namespace (the testbed's layer 2).
+ *
+ * @example
+ * ```ts ignore
+ * // Needs root and the namespaces of the testbed (tests/adapters/link/netns_link.test.ts).
+ * await using link = new NetnsLinkControl({
+ *   air: "mpa-air", peer: "mn0p", poas: { apA: "brA", apB: "brB" },
+ *   interface: "eth0", netns: "mpa-mn",
+ * });
+ * await link.switchTo("apB");
+ * await link.assign("10.0.2.50", 24, { router: "10.0.2.1" });
+ * ```
+ */
+export class NetnsLinkControl implements LinkControl {
+  readonly #air: string;
+  readonly #peer: string;
+  readonly #poas: ReadonlyMap<string, string>;
+  readonly #target: { readonly interface: string; readonly netns?: string | undefined };
+  readonly #associationDelayMs: number;
+  readonly #announcer = new _Announcer();
+  #batch: _IpBatch | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #current: string | undefined;
+  #closed = false;
+
+  /**
+   * Checks the options; the `ip` process starts with the first switch.
+   *
+   * @param options the air namespace, the peer, the PoA bridges, the MN's interface
+   * @throws {ConfigError} for a name `ip` would refuse or a negative delay
+   */
+  constructor(options: NetnsLinkControlOptions) {
+    for (const [option, name] of [["peer", options.peer], ["interface", options.interface]]) {
+      if (!_IFNAME.test(name!)) {
+        throw new ConfigError(option!, `Invalid ${option}: not an interface name: ${name}`);
+      }
+    }
+    for (const [poa, bridge] of Object.entries(options.poas)) {
+      if (!_IFNAME.test(bridge)) {
+        throw new ConfigError(`poas.${poa}`, `Invalid poas.${poa}: not a bridge name: ${bridge}`);
+      }
+    }
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.air)) {
+      throw new ConfigError("air", `Invalid air: not a namespace name: ${options.air}`);
+    }
+    const delay = options.associationDelayMs ?? 0;
+    if (!Number.isFinite(delay) || delay < 0) {
+      throw new ConfigError("associationDelayMs", `Invalid associationDelayMs: ${delay}`);
+    }
+    this.#air = options.air;
+    this.#peer = options.peer;
+    this.#poas = new Map(Object.entries(options.poas));
+    this.#target = { interface: options.interface, netns: options.netns };
+    this.#associationDelayMs = delay;
+  }
+
+  /** The PoA the last successful switch attached to, if any. */
+  get current(): string | undefined {
+    return this.#current;
+  }
+
+  /**
+   * Moves the MN's veth peer onto the PoA's bridge (RFC 6252 section 6.3 step 5).
+   * Switches are serialized. Aborting during the association delay leaves the MN
+   * detached, as an abandoned association does.
+   *
+   * @param poa the PoA id
+   * @param options abort signal
+   * @returns when the peer is attached to the PoA's bridge
+   * @throws {PortError} `unreachable` (unknown PoA, missing bridge or peer),
+   *   `rejected` (the kernel refused), `aborted`
+   */
+  switchTo(poa: string, options: PortCallOptions = {}): Promise<void> {
+    const run = this.#queue.then(() => this.#switch(poa, options.signal));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Assigns the address to the MN's interface, replaces the default route through
+   * `options.router` when given, and sends a gratuitous ARP for an IPv4 address
+   * (RFC 6252 section 6.3 step 6, Appendix B); see adapters/link/_assign.ts.
+   *
+   * @param address the address, usually the cached nCoA
+   * @param prefixLength its prefix length
+   * @param options the router, abort signal
+   * @returns when assigned and announced
+   * @throws {PortError} `protocol` (malformed address, prefix length or router),
+   *   `unreachable` (interface missing), `rejected`, `aborted`
+   */
+  assign(address: string, prefixLength: number, options: LinkAssignOptions = {}): Promise<void> {
+    return _assign(this.#target, this.#announcer, address, prefixLength, options);
+  }
+
+  /**
+   * Ends the `ip` process and waits for background gratuitous ARPs; idempotent.
+   *
+   * @returns when done
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queue;
+    await this.#batch?.close();
+    this.#batch = undefined;
+    await this.#announcer.settle();
+  }
+
+  /** Same as {@link NetnsLinkControl.close} (`await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #switch(poa: string, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted === true) throw _aborted(`switch to ${poa}`, signal);
+    if (this.#closed) {
+      throw new PortError("LinkControl", "unreachable", "Link control closed: no switch");
+    }
+    const bridge = this.#poas.get(poa);
+    if (bridge === undefined) {
+      throw new PortError("LinkControl", "unreachable", `PoA not heard: ${poa} has no bridge`);
+    }
+    if (this.#associationDelayMs > 0) {
+      await this.#send([`link set dev ${this.#peer} nomaster`], signal, poa);
+      this.#current = undefined;
+      await _sleep(this.#associationDelayMs, signal, poa);
+    }
+    await this.#send([`link set dev ${this.#peer} master ${bridge}`], signal, poa);
+    this.#current = poa;
+  }
+
+  async #send(
+    commands: readonly string[],
+    signal: AbortSignal | undefined,
+    poa: string,
+  ): Promise<void> {
+    if (this.#batch === undefined || this.#batch.exited) {
+      await this.#batch?.close();
+      this.#batch = new _IpBatch(this.#air);
+    }
+    const done = this.#batch.run(commands);
+    if (signal === undefined) return await done;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(_aborted(`switch to ${poa}`, signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      await Promise.race([done, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort!);
+      done.catch(() => {}); // an abandoned command still completes in order
+    }
+  }
+}
+
+function _sleep(ms: number, signal: AbortSignal | undefined, poa: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(_aborted(`association with ${poa}`, signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
