@@ -21,3 +21,5 @@ export * from "./sip_cn.ts";
 export * from "./sip_ua.ts";
 export * from "./home_agent.ts";
 export * from "./mip6_mn.ts";
+export * from "./pht_datagram_transport.ts";
+export * from "./transient_forwarding.ts";
