@@ -19,8 +19,8 @@
  * Mbit/s on one core. Needs root, /dev/net/tun, ping and iperf3.
  *
  * Run: `npx -y deno@2.9.6 run -A bench/pht_netns_bench.ts [--pings 1000] [--seconds 5]
- * [--cpu-prof-dir DIR]`
- * Writes bench/results/pht.json.
+ * [--cpu-prof-dir DIR] [--prefix mpatn-b] [--out bench/results/pht.json]`
+ * Writes bench/results/pht.json (or `--out`).
  *
  * @module
  */
@@ -29,7 +29,7 @@ import { canUseNetns } from "../tests/fixtures/netns/netns_lab.ts";
 import { ADDR, buildPhtTestbed, startPht } from "../tests/fixtures/tunnel/_pht_topology.ts";
 
 const args = parseArgs(Deno.args, {
-  string: ["pings", "seconds", "interval", "cpu-prof-dir"],
+  string: ["pings", "seconds", "interval", "cpu-prof-dir", "prefix", "out"],
 });
 const PINGS = Number(args.pings ?? 1000);
 const SECONDS = Number(args.seconds ?? 5);
@@ -74,7 +74,7 @@ async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-const bed = await buildPhtTestbed("mpatn-b");
+const bed = await buildPhtTestbed(String(args.prefix ?? "mpatn-b"));
 const results: Record<string, unknown> = {};
 try {
   // --cpu-prof-dir DIR: V8 CPU profiles of the AR and MN endpoints, written when they exit.
@@ -152,9 +152,32 @@ try {
       },
     };
   };
+  // Where a tunnelled TCP stream loses packets: UDP receive-buffer overflows of the
+  // PHT sockets, and TUN queue drops (the kernel's side of an endpoint not reading).
+  const drops = async () => {
+    const out: Record<string, unknown> = {};
+    for (const [name, ns] of [["ar", bed.ns.ar], ["mn", bed.ns.mn]] as const) {
+      const snmp = (await bed.lab.exec(ns, ["cat", "/proc/net/snmp"])).stdout.split("\n")
+        .filter((l) => l.startsWith("Udp:"));
+      const keys = snmp[0]?.split(/\s+/) ?? [];
+      const vals = snmp[1]?.split(/\s+/) ?? [];
+      const udp = Object.fromEntries(keys.map((k, i) => [k, Number(vals[i])]));
+      const links = JSON.parse(
+        (await bed.lab.exec(ns, ["ip", "-s", "-j", "link", "show"])).stdout,
+      ) as { ifname: string; stats64?: { tx?: { dropped?: number } } }[];
+      out[name] = {
+        udpRcvbufErrors: udp.RcvbufErrors ?? null,
+        tunTxDropped: links.filter((l) => l.ifname.startsWith("pht"))
+          .map((l) => l.stats64?.tx?.dropped ?? 0).reduce((a, b) => a + b, 0),
+      };
+    }
+    return out;
+  };
   const tpDirect = await iperf(ADDR.oCoA);
+  const dropsBefore = await drops();
   const tpTunnel = await iperf(ADDR.nCoA);
   results.throughput = { direct: tpDirect, tunnel: tpTunnel };
+  results.drops = { beforeTunnelIperf: dropsBefore, afterTunnelIperf: await drops() };
 
   // The TUN read path alone: a user-space echo responder behind a TUN (FFI poll wake,
   // read, write) versus the kernel answering for a local address, same namespace.
@@ -229,12 +252,11 @@ try {
     );
   }
   console.log("(goal through the PHT >= 200 Mbit/s on one core)");
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(
-    new URL("./results/pht.json", import.meta.url),
-    JSON.stringify(results, null, 2) + "\n",
-  );
-  console.log("\nwritten bench/results/pht.json");
+  console.log(`drops (before / after the tunnelled iperf): ${JSON.stringify(results.drops)}`);
+  const out = args.out ?? new URL("./results/pht.json", import.meta.url).pathname;
+  await Deno.mkdir(out.slice(0, out.lastIndexOf("/") + 1) || ".", { recursive: true });
+  await Deno.writeTextFile(out, JSON.stringify(results, null, 2) + "\n");
+  console.log(`\nwritten ${out}`);
 } finally {
   await bed.lab.dispose();
 }

@@ -24,7 +24,14 @@ export function _family(address: string): 4 | 6 {
 }
 
 /**
- * Opens a UDP socket bound to `address:port` (port 0: ephemeral).
+ * Opens a UDP socket bound to `address:port` (port 0: ephemeral). The kernel's
+ * default receive buffer (`net.core.rmem_default`, about 200 KB) overflows at the MN
+ * under a tunnelled TCP stream (bench/pht_netns_bench.ts reports UDP RcvbufErrors);
+ * `node:dgram`'s `recvBufferSize` is not used to raise it because Deno then also
+ * allocates a receive buffer that large for every datagram (measured: 6 Mbit/s).
+ * Raising it needs `net.core.rmem_default` (host-wide; not writable from a network
+ * namespace on the test kernel) or `setsockopt(SO_RCVBUF)` on the descriptor, which
+ * `node:dgram` does not expose: a known gap.
  *
  * @throws the bind error (EADDRINUSE, EADDRNOTAVAIL, EACCES)
  */
@@ -61,6 +68,26 @@ export function _sendUdp(
       reject(error);
     }
   });
+}
+
+/**
+ * Hands one datagram to the socket without waiting for it to be sent: `node:dgram`
+ * sends a socket's datagrams in call order, so a data path can send the next one at
+ * once. `done` gets `undefined` when sent, or the error (also a synchronous one,
+ * e.g. a closed socket); it never throws.
+ */
+export function _sendUdpNow(
+  socket: Socket,
+  bytes: Uint8Array,
+  address: string,
+  port: number,
+  done: (error: Error | undefined) => void,
+): void {
+  try {
+    socket.send(bytes, port, address, (error) => done(error ?? undefined));
+  } catch (error) {
+    done(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 /** Closes a socket; resolves when closed (at once if it was closed already). */

@@ -17,6 +17,15 @@
  * {@link PhtArOptions.onTunnelDown} is called when the AR stops handling the nCoA:
  * at once on delete, or, when the MN asked to buffer, once the buffer is released
  * (flush, {@linkcode PhtAr.heardOnLink}, or the buffer's age bound passed).
+ * {@link PhtArOptions.onTunnelDeleted} fires as soon as the MN deletes a tunnel, also
+ * while the buffer is still held: the MN is leaving for (or already on) the CTN link,
+ * so the AR must stop answering ARP for the nCoA while it keeps routing to the buffer.
+ *
+ * Data path: the AR holds the raw MN-AR key, so it derives each tunnel's data keys as
+ * bytes and seals / opens synchronously with `node:crypto` (`_fast_aead.ts`; same
+ * frames as the WebCrypto path of `lib/pht/pht_data_seal.ts`). Datagrams are handed to
+ * the socket without waiting for each send's completion (`node:dgram` keeps their
+ * order); send failures are counted in {@linkcode PhtArStats.sendErrors} and logged.
  *
  * @module
  */
@@ -45,6 +54,7 @@ import {
   PhtErrorCode,
   type PhtErrorCodeValue,
 } from "../../lib/wire/pht_constants.ts";
+import { type _FastAead, _fastDataKeys } from "./_fast_aead.ts";
 import {
   _bindUdp,
   _canonicalIp,
@@ -53,6 +63,7 @@ import {
   _preciseNow,
   _randomTunnelId,
   _sendUdp,
+  _sendUdpNow,
 } from "./_pht_udp.ts";
 
 const _logger = getLogger(["mpa", "pht", "ar"]);
@@ -87,6 +98,11 @@ export interface PhtArTunnel {
   readonly deleted: boolean;
   /** Where packets are copied (section 7.6.2), if copying. */
   readonly copyTo?: string;
+  /**
+   * The UDP port copies are tunnelled to at `copyTo` (the MN's socket on its prepared
+   * interface); absent when copies go to {@link PhtArOptions.deliverDirect}.
+   */
+  readonly copyPort?: number;
 }
 
 /** Options of {@linkcode PhtAr.listen}. */
@@ -102,12 +118,23 @@ export interface PhtArOptions {
   readonly onPacket?: (tunnel: PhtArTunnel, packet: Uint8Array) => void;
   /** A tunnel came up: install the route nCoA -> tunnel (awaited before the create-ack). */
   readonly onTunnelUp?: (tunnel: PhtArTunnel) => void | Promise<void>;
+  /**
+   * The MN deleted a tunnel (section 6.3 step 4). Awaited before the delete-ack,
+   * before `onTunnelDown`, also when the AR keeps the buffer for a while: stop answering ARP
+   * for the nCoA there (the MN is about to answer it on the CTN link), but keep the
+   * route to the buffer until `onTunnelDown`.
+   */
+  readonly onTunnelDeleted?: (tunnel: PhtArTunnel) => void | Promise<void>;
   /** The AR stopped handling a tunnel's nCoA: remove the route. */
   readonly onTunnelDown?: (
     tunnel: PhtArTunnel,
     reason: PhtTunnelDownReason,
   ) => void | Promise<void>;
-  /** Where flushed or copied packets go once the MN is on its new link. */
+  /**
+   * Where flushed packets go once the MN is on its new link, and copies (section
+   * 7.6.2) when the MN did not ask for them from its prepared interface (see
+   * {@linkcode PhtAr.startCopy}).
+   */
   readonly deliverDirect?: (nCoA: string, packet: Uint8Array) => void;
   /** Buffer bounds per tunnel: packets (default 1024) and age (default 2000 ms). */
   readonly buffer?: { readonly maxPackets?: number; readonly maxAgeMs?: number };
@@ -157,6 +184,8 @@ export interface PhtArStats {
   readonly copied: number;
   /** Probes answered (section 7.6.3). */
   readonly probes: number;
+  /** Datagrams the socket failed to send (counted, logged at debug level). */
+  readonly sendErrors: number;
 }
 
 interface _Tunnel {
@@ -168,8 +197,11 @@ interface _Tunnel {
   readonly mnNonce: Uint8Array;
   readonly arNonce: Uint8Array;
   readonly mgmtKey: CryptoKey;
-  readonly rxKey: CryptoKey;
-  readonly txKey: CryptoKey;
+  /** WebCrypto data keys, when the fast keys could not be derived. */
+  readonly rxKey: CryptoKey | undefined;
+  readonly txKey: CryptoKey | undefined;
+  /** Synchronous data keys (`_fast_aead.ts`), wiped on release. */
+  readonly fast: { readonly rx: _FastAead; readonly tx: _FastAead } | undefined;
   readonly window: ReplayWindow;
   peer: { address: string; port: number };
   expiresAt: number;
@@ -180,6 +212,7 @@ interface _Tunnel {
   buffer: PacketBuffer | undefined;
   deleted: boolean;
   copyTo: string | undefined;
+  copyPort: number | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -230,6 +263,7 @@ export class PhtAr implements AsyncDisposable {
     tunnelsExpired: 0,
     copied: 0,
     probes: 0,
+    sendErrors: 0,
   };
 
   private constructor(socket: Socket, options: PhtArOptions) {
@@ -237,9 +271,11 @@ export class PhtAr implements AsyncDisposable {
     this.#options = options;
     this.#now = options.now ?? _preciseNow;
     socket.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
-      this.#onDatagram(msg, rinfo).catch((error) => {
+      try {
+        this.#onDatagram(msg, rinfo);
+      } catch (error) {
         _logger.debug("PHT AR dropped a datagram: {error}", { error: String(error) });
-      });
+      }
     });
     socket.on("error", (error: Error) => {
       _logger.warn("PHT AR socket error: {error}", { error: error.message });
@@ -292,7 +328,14 @@ export class PhtAr implements AsyncDisposable {
       return "buffered";
     }
     if (tunnel.deleted || now >= tunnel.expiresAt) return "no-tunnel";
-    this.#sendData(tunnel, packet);
+    this.#sendData(tunnel, packet, tunnel.peer);
+    if (tunnel.copyTo !== undefined && tunnel.copyPort !== undefined) {
+      // Section 7.6.2 through a PHT: the copy is sealed under the tunnel's key with
+      // its own sequence number and sent to the MN's socket on the prepared interface.
+      this.#stats.copied++;
+      this.#sendData(tunnel, packet, { address: tunnel.copyTo, port: tunnel.copyPort });
+      return "copied";
+    }
     if (tunnel.copyTo !== undefined && this.#options.deliverDirect !== undefined) {
       this.#stats.copied++;
       this.#options.deliverDirect(tunnel.copyTo, packet);
@@ -324,16 +367,24 @@ export class PhtAr implements AsyncDisposable {
 
   /**
    * Starts copy-and-forward (RFC 6252 section 7.6.2): packets for the tunnel's nCoA
-   * also go to `address` through {@link PhtArOptions.deliverDirect}.
+   * also go to `address`. With a `port`, each copy is sealed into the PHT (the
+   * tunnel's AR-to-MN key, its own sequence number) and sent to `address:port`, a
+   * socket of the MN on its prepared interface, which drops the duplicates; that is
+   * what a copy-start sent from the prepared interface sets up. Without a port the
+   * packet goes to {@link PhtArOptions.deliverDirect} as is; note that through a TUN
+   * (`tun_glue.ts`) such a copy is still addressed to the nCoA, which the kernel
+   * routes back into the tunnel, so the TUN glue drops it (counted).
    *
    * @param address where copies go (the prepared interface's address)
    * @param tunnelId the tunnel
+   * @param port the MN's UDP port at `address` for PHT-encapsulated copies
    * @returns `false` for an unknown tunnel
    */
-  startCopy(address: string, tunnelId: number): boolean {
+  startCopy(address: string, tunnelId: number, port?: number): boolean {
     const tunnel = this.#tunnels.get(tunnelId);
     if (tunnel === undefined || tunnel.deleted) return false;
     tunnel.copyTo = _canonicalIp(address);
+    tunnel.copyPort = port;
     return true;
   }
 
@@ -347,6 +398,7 @@ export class PhtAr implements AsyncDisposable {
     const tunnel = this.#tunnels.get(tunnelId);
     if (tunnel === undefined) return false;
     tunnel.copyTo = undefined;
+    tunnel.copyPort = undefined;
     return true;
   }
 
@@ -436,25 +488,61 @@ export class PhtAr implements AsyncDisposable {
       buffered: t.buffer?.size ?? 0,
       deleted: t.deleted,
     };
-    return t.copyTo === undefined ? base : { ...base, copyTo: t.copyTo };
+    if (t.copyTo === undefined) return base;
+    return t.copyPort === undefined
+      ? { ...base, copyTo: t.copyTo }
+      : { ...base, copyTo: t.copyTo, copyPort: t.copyPort };
   }
 
-  #sendData(tunnel: _Tunnel, packet: Uint8Array): void {
+  #sendData(
+    tunnel: _Tunnel,
+    packet: Uint8Array,
+    to: { readonly address: string; readonly port: number },
+  ): void {
     tunnel.txSequence++;
-    const sealed = sealPhtData(tunnel.txKey, "ar-to-mn", tunnel.id, tunnel.txSequence, packet);
+    const { address, port } = to;
+    if (tunnel.fast !== undefined) {
+      let frame: Uint8Array;
+      try {
+        frame = tunnel.fast.tx.seal(tunnel.id, tunnel.txSequence, packet);
+      } catch (error) {
+        _logger.debug("PHT AR could not seal for tunnel {id}: {error}", {
+          id: tunnel.id,
+          error: String(error),
+        });
+        return;
+      }
+      this.#sendFrame(tunnel.id, frame, address, port);
+      return;
+    }
+    const sealed = sealPhtData(tunnel.txKey!, "ar-to-mn", tunnel.id, tunnel.txSequence, packet);
     sealed.catch(() => {}); // reported in the chain below
+    // Frames leave in sequence order: each waits for the previous seal, not its send.
     tunnel.txChain = tunnel.txChain.then(async () => {
       try {
-        const frame = await sealed;
-        await _sendUdp(this.#socket, frame, tunnel.peer.address, tunnel.peer.port);
-        this.#stats.framesOut++;
-        this.#stats.packetsOut++;
+        this.#sendFrame(tunnel.id, await sealed, address, port);
       } catch (error) {
-        _logger.debug("PHT AR could not send to tunnel {id}: {error}", {
+        _logger.debug("PHT AR could not seal for tunnel {id}: {error}", {
           id: tunnel.id,
           error: String(error),
         });
       }
+    });
+  }
+
+  /** Hands a data frame to the socket; the completion only updates the counters. */
+  #sendFrame(id: number, frame: Uint8Array, address: string, port: number): void {
+    _sendUdpNow(this.#socket, frame, address, port, (error) => {
+      if (error === undefined) {
+        this.#stats.framesOut++;
+        this.#stats.packetsOut++;
+        return;
+      }
+      this.#stats.sendErrors++;
+      _logger.debug("PHT AR could not send to tunnel {id}: {error}", {
+        id,
+        error: String(error),
+      });
     });
   }
 
@@ -477,6 +565,8 @@ export class PhtAr implements AsyncDisposable {
     if (tunnel.timer !== undefined) clearTimeout(tunnel.timer);
     tunnel.timer = undefined;
     this.#retireBuffer(tunnel);
+    tunnel.fast?.rx.wipe();
+    tunnel.fast?.tx.wipe();
     this.#tunnels.delete(tunnel.id);
     if (this.#byNCoA.get(tunnel.nCoA) === tunnel) this.#byNCoA.delete(tunnel.nCoA);
     this.#gone.set(tunnel.id, {
@@ -499,13 +589,24 @@ export class PhtAr implements AsyncDisposable {
       });
   }
 
+  async #notifyDeleted(tunnel: _Tunnel): Promise<void> {
+    try {
+      await this.#options.onTunnelDeleted?.(this.#view(tunnel));
+    } catch (error) {
+      _logger.warn("PHT onTunnelDeleted for {nCoA} failed: {error}", {
+        nCoA: tunnel.nCoA,
+        error: String(error),
+      });
+    }
+  }
+
   #forgetSessionIfIdle(sessionId: number): void {
     // The highest management sequence is kept while the AR still has a key for the
     // session, so that a replayed create is refused even after the tunnel is gone.
     if (this.#options.keys(sessionId) === undefined) this.#mgmtSequence.delete(sessionId);
   }
 
-  async #onDatagram(msg: Uint8Array, rinfo: { address: string; port: number }): Promise<void> {
+  #onDatagram(msg: Uint8Array, rinfo: { address: string; port: number }): void {
     if (this.#closed) return;
     this.#stats.framesIn++;
     let frame;
@@ -519,8 +620,13 @@ export class PhtAr implements AsyncDisposable {
       });
       return;
     }
+    // Data frames are handled synchronously, in arrival order (no event-loop hop).
     if (frame.kind === "data") this.#onData(frame, rinfo);
-    else await this.#onManagement(frame, rinfo);
+    else {
+      this.#onManagement(frame, rinfo).catch((error) => {
+        _logger.debug("PHT AR dropped a datagram: {error}", { error: String(error) });
+      });
+    }
   }
 
   #drop(counter: "replayed" | "badAuth" | "unknownTunnel" | "expired" | "spoofed", detail: string) {
@@ -545,8 +651,19 @@ export class PhtAr implements AsyncDisposable {
       this.#drop("replayed", `tunnel ${id} sequence ${sequence}`);
       return;
     }
+    if (tunnel.fast !== undefined) {
+      let packet: Uint8Array;
+      try {
+        packet = tunnel.fast.rx.open(frame);
+      } catch {
+        this.#drop("badAuth", `tunnel ${id} sequence ${sequence}`);
+        return;
+      }
+      this.#acceptData(tunnel, sequence, packet, rinfo);
+      return;
+    }
     // Frames copied off the socket are opened concurrently and delivered in order.
-    const opened = openPhtData(tunnel.rxKey, "mn-to-ar", {
+    const opened = openPhtData(tunnel.rxKey!, "mn-to-ar", {
       ...frame,
       headerBytes: frame.headerBytes.slice(),
       sealed: frame.sealed.slice(),
@@ -560,30 +677,41 @@ export class PhtAr implements AsyncDisposable {
         this.#drop("badAuth", `tunnel ${id} sequence ${sequence}`);
         return;
       }
-      if (tunnel.window.check(sequence) !== "ok") {
-        this.#drop("replayed", `tunnel ${id} sequence ${sequence}`);
-        return;
-      }
-      tunnel.window.accept(sequence);
-      tunnel.peer = { address: rinfo.address, port: rinfo.port };
-      let source: string;
-      try {
-        source = _canonicalIp(parseIpHeader(packet).source);
-      } catch {
-        this.#stats.malformed++;
-        return;
-      }
-      if (source !== tunnel.nCoA) {
-        this.#drop("spoofed", `tunnel ${id} inner source ${source}`);
-        return;
-      }
-      this.#stats.packetsIn++;
-      try {
-        this.#options.onPacket?.(this.#view(tunnel), packet);
-      } catch (error) {
-        _logger.warn("PHT onPacket failed: {error}", { error: String(error) });
-      }
+      this.#acceptData(tunnel, sequence, packet, rinfo);
     });
+  }
+
+  /** An authenticated inner packet: replay check, peer update, source check, onPacket. */
+  #acceptData(
+    tunnel: _Tunnel,
+    sequence: bigint,
+    packet: Uint8Array,
+    rinfo: { address: string; port: number },
+  ): void {
+    const id = tunnel.id;
+    if (tunnel.window.check(sequence) !== "ok") {
+      this.#drop("replayed", `tunnel ${id} sequence ${sequence}`);
+      return;
+    }
+    tunnel.window.accept(sequence);
+    tunnel.peer = { address: rinfo.address, port: rinfo.port };
+    let source: string;
+    try {
+      source = _canonicalIp(parseIpHeader(packet).source);
+    } catch {
+      this.#stats.malformed++;
+      return;
+    }
+    if (source !== tunnel.nCoA) {
+      this.#drop("spoofed", `tunnel ${id} inner source ${source}`);
+      return;
+    }
+    this.#stats.packetsIn++;
+    try {
+      this.#options.onPacket?.(this.#view(tunnel), packet);
+    } catch (error) {
+      _logger.warn("PHT onPacket failed: {error}", { error: String(error) });
+    }
   }
 
   #onManagement(
@@ -680,7 +808,15 @@ export class PhtAr implements AsyncDisposable {
       return;
     }
     const now = this.#now();
-    if (!tunnel.deleted) tunnel.peer = { address: rinfo.address, port: rinfo.port };
+    // A copy-start sent from the copy address itself comes from the MN's socket on its
+    // prepared interface (section 7.6.2): copies are tunnelled there, and the tunnel's
+    // own peer stays where it is.
+    const copySource = m.kind === "copy-start" &&
+      _canonicalIp(rinfo.address) === _canonicalIp(m.address ?? tunnel.nCoA) &&
+      (rinfo.address !== tunnel.peer.address || rinfo.port !== tunnel.peer.port);
+    if (!tunnel.deleted && !copySource) {
+      tunnel.peer = { address: rinfo.address, port: rinfo.port };
+    }
     const base = { tunnelId: tunnel.id, sequence: m.sequence };
     switch (m.kind) {
       case "refresh": {
@@ -694,12 +830,20 @@ export class PhtAr implements AsyncDisposable {
       }
       case "delete":
         if (!tunnel.deleted) {
+          // Awaited before the delete-ack, like onTunnelUp before the create-ack: the
+          // AR no longer answers ARP for the nCoA once the MN knows it deleted.
+          await this.#notifyDeleted(tunnel);
+          if (this.#tunnels.get(tunnel.id) !== tunnel || tunnel.deleted) {
+            return await reply({ kind: "delete-ack", ...base });
+          }
           if (tunnel.buffer !== undefined) {
             // Section 7.6.1: keep holding until flush or the MN is heard on the new
             // link, at most the buffer's age bound.
             tunnel.deleted = true;
             tunnel.copyTo = undefined;
-            tunnel.expiresAt = now + (this.#options.buffer?.maxAgeMs ?? PHT_DEFAULT_BUFFER_AGE_MS);
+            tunnel.copyPort = undefined;
+            tunnel.expiresAt = this.#now() +
+              (this.#options.buffer?.maxAgeMs ?? PHT_DEFAULT_BUFFER_AGE_MS);
             this.#arm(tunnel);
           } else this.#release(tunnel, "deleted");
         }
@@ -717,7 +861,7 @@ export class PhtAr implements AsyncDisposable {
           for (const p of packets) this.#options.deliverDirect?.(tunnel.nCoA, p);
           this.#release(tunnel, "deleted");
         } else {
-          for (const p of packets) this.#sendData(tunnel, p);
+          for (const p of packets) this.#sendData(tunnel, p, tunnel.peer);
         }
         return await reply({ kind: "flush-ack", ...base, count: packets.length });
       }
@@ -728,9 +872,11 @@ export class PhtAr implements AsyncDisposable {
       case "copy-start":
         if (tunnel.deleted) return await error(PhtErrorCode.UnknownTunnel);
         tunnel.copyTo = _canonicalIp(m.address ?? tunnel.nCoA);
+        tunnel.copyPort = copySource ? rinfo.port : undefined;
         return await reply({ kind: "copy-start-ack", ...base });
       case "copy-stop":
         tunnel.copyTo = undefined;
+        tunnel.copyPort = undefined;
         return await reply({ kind: "copy-stop-ack", ...base });
       default:
         // An answer kind sent to the AR: authenticated but meaningless.
@@ -768,7 +914,9 @@ export class PhtAr implements AsyncDisposable {
     let id = _randomTunnelId();
     while (this.#tunnels.has(id) || this.#gone.has(id)) id = _randomTunnelId();
     const arNonce = _cryptoRandom(PHT_NONCE_LENGTH);
-    const keys = await phtDataKeys(mnAr, m.mnNonce, arNonce, id);
+    // The AR holds the raw MN-AR key anyway: seal synchronously (see _fast_aead.ts).
+    const fast = await _fastDataKeys(mnAr, m.mnNonce, arNonce, id);
+    const keys = fast === undefined ? await phtDataKeys(mnAr, m.mnNonce, arNonce, id) : undefined;
     const lifetimeMs = this.#grant(m.lifetimeMs);
     const now = this.#now();
     const tunnel: _Tunnel = {
@@ -780,8 +928,9 @@ export class PhtAr implements AsyncDisposable {
       mnNonce: m.mnNonce,
       arNonce,
       mgmtKey,
-      rxKey: keys.mnToAr,
-      txKey: keys.arToMn,
+      rxKey: keys?.mnToAr,
+      txKey: keys?.arToMn,
+      fast: fast === undefined ? undefined : { rx: fast.mnToAr, tx: fast.arToMn },
       window: new ReplayWindow(),
       peer: { address: rinfo.address, port: rinfo.port },
       expiresAt: now + lifetimeMs,
@@ -792,6 +941,7 @@ export class PhtAr implements AsyncDisposable {
       buffer: undefined,
       deleted: false,
       copyTo: undefined,
+      copyPort: undefined,
       timer: undefined,
     };
     this.#tunnels.set(id, tunnel);

@@ -14,6 +14,18 @@
  * derived from it. Management messages carry a 64-bit sequence initialised from the
  * clock in microseconds, so a restarted MN never goes below what the AR has seen.
  *
+ * Data path: when the MN-AR key allows `deriveBits` (`importMnArKey` does), the
+ * tunnel's data keys are derived as bytes and frames are sealed and opened
+ * synchronously with `node:crypto` (`_fast_aead.ts`, same frames as WebCrypto; the
+ * trade-off is documented there); otherwise WebCrypto. Datagrams are handed to the
+ * socket without waiting for the previous one to be sent (`node:dgram` keeps the
+ * order).
+ *
+ * Copy-and-forward through a PHT (section 7.6.2): {@linkcode PhtTunnelManager.startCopy}
+ * with the prepared interface's `address` binds a second socket there and sends the
+ * copy-start from it; the AR then seals each copy into the PHT and sends it to that
+ * socket, where it is opened and de-duplicated like the tunnelled original.
+ *
  * @module
  */
 import type { Socket } from "node:dgram";
@@ -44,7 +56,16 @@ import {
   PHT_UDP_PORT,
   PhtErrorCode,
 } from "../../lib/wire/pht_constants.ts";
-import { _bindUdp, _closeUdp, _cryptoRandom, _family, _preciseNow, _sendUdp } from "./_pht_udp.ts";
+import { type _FastAead, _fastDataKeys } from "./_fast_aead.ts";
+import {
+  _bindUdp,
+  _closeUdp,
+  _cryptoRandom,
+  _family,
+  _preciseNow,
+  _sendUdp,
+  _sendUdpNow,
+} from "./_pht_udp.ts";
 
 const _logger = getLogger(["mpa", "pht", "mn"]);
 
@@ -99,6 +120,8 @@ export interface PhtMnStats {
   readonly refreshes: number;
   /** Refreshes that failed (timeout or refusal). */
   readonly refreshFailures: number;
+  /** Data frames the socket failed to send. */
+  readonly sendErrors: number;
 }
 
 interface _Pending {
@@ -116,6 +139,8 @@ interface _Tunnel {
   socket: Socket | undefined;
   tunnelId: number;
   keys: PhtDataKeys | undefined;
+  fast: { readonly tx: _FastAead; readonly rx: _FastAead } | undefined;
+  copySocket: Socket | undefined;
   window: ReplayWindow;
   txSequence: bigint;
   txChain: Promise<void>;
@@ -174,6 +199,7 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     retransmissions: 0,
     refreshes: 0,
     refreshFailures: 0,
+    sendErrors: 0,
   };
 
   /**
@@ -246,6 +272,8 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       socket,
       tunnelId: 0,
       keys: undefined,
+      fast: undefined,
+      copySocket: undefined,
       window: new ReplayWindow(),
       txSequence: 0n,
       txChain: Promise.resolve(),
@@ -274,7 +302,9 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       }), options);
       if (ack.kind !== "create-ack") throw new Error("unreachable");
       tunnel.tunnelId = ack.tunnelId;
-      tunnel.keys = await phtDataKeys(key, mnNonce, ack.arNonce, ack.tunnelId);
+      const fast = await _fastDataKeys(key, mnNonce, ack.arNonce, ack.tunnelId);
+      if (fast !== undefined) tunnel.fast = { tx: fast.mnToAr, rx: fast.arToMn };
+      else tunnel.keys = await phtDataKeys(key, mnNonce, ack.arNonce, ack.tunnelId);
       tunnel.lifetimeMs = ack.lifetimeMs;
       tunnel.expiresAt = this.#now() + ack.lifetimeMs;
     } catch (error) {
@@ -311,6 +341,17 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       return Promise.reject(error);
     }
     tunnel.txSequence++;
+    if (tunnel.fast !== undefined) {
+      let frame: Uint8Array;
+      try {
+        frame = tunnel.fast.tx.seal(tunnel.tunnelId, tunnel.txSequence, packet);
+      } catch (error) {
+        return Promise.reject(
+          new PortError("TunnelManager", "protocol", (error as Error).message, { cause: error }),
+        );
+      }
+      return this.#sendData(tunnel, frame);
+    }
     const sealed = sealPhtData(
       tunnel.keys!.mnToAr,
       "mn-to-ar",
@@ -319,7 +360,8 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       packet,
     );
     sealed.catch(() => {}); // reported through the chain
-    const sent = tunnel.txChain.then(async () => {
+    // Frames leave in sequence order: each waits for the previous seal, not its send.
+    const handed = tunnel.txChain.then(async () => {
       let frame: Uint8Array;
       try {
         frame = await sealed;
@@ -328,11 +370,10 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
           cause: error,
         });
       }
-      await this.#sendRaw(tunnel, frame);
-      this.#stats.packetsSent++;
+      return { sent: this.#sendData(tunnel, frame) };
     });
-    tunnel.txChain = sent.catch(() => {});
-    return sent;
+    tunnel.txChain = handed.then(() => {}, () => {});
+    return handed.then((h) => h.sent);
   }
 
   /**
@@ -433,15 +474,39 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     const tunnel = this.#open(handle);
     tunnel.copying = true;
     const address = options?.address;
-    await this.#exchange(
-      tunnel,
-      "copy-start-ack",
-      (sequence) =>
-        address === undefined
-          ? { kind: "copy-start", tunnelId: tunnel.tunnelId, sequence }
-          : { kind: "copy-start", tunnelId: tunnel.tunnelId, sequence, address },
-      options,
-    );
+    let via: Socket | undefined;
+    if (address !== undefined && tunnel.copySocket === undefined) {
+      try {
+        via = await _bindUdp(address, 0);
+      } catch (error) {
+        // Not a local address: the AR is told where copies go and delivers them itself.
+        _logger.debug("PHT MN cannot listen for copies on {address}: {error}", {
+          address,
+          error: (error as Error).message,
+        });
+      }
+      if (via !== undefined) {
+        tunnel.copySocket = via;
+        via.on("message", (msg: Uint8Array) => this.#onDatagram(tunnel, msg));
+        via.on("error", (error: Error) => {
+          _logger.warn("PHT MN copy socket error: {error}", { error: error.message });
+        });
+      }
+    } else via = tunnel.copySocket;
+    try {
+      await this.#exchange(
+        tunnel,
+        "copy-start-ack",
+        (sequence) =>
+          address === undefined
+            ? { kind: "copy-start", tunnelId: tunnel.tunnelId, sequence }
+            : { kind: "copy-start", tunnelId: tunnel.tunnelId, sequence, address },
+        via === undefined ? options : { ...options, socket: via },
+      );
+    } catch (error) {
+      await this.#closeCopySocket(tunnel);
+      throw error;
+    }
   }
 
   /**
@@ -460,6 +525,9 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       tunnelId: tunnel.tunnelId,
       sequence,
     }), options);
+    // Copies still in flight are lost with the socket; their originals come through
+    // the tunnel.
+    await this.#closeCopySocket(tunnel);
   }
 
   /**
@@ -504,6 +572,9 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     const socket = tunnel.socket;
     tunnel.socket = undefined;
     if (socket !== undefined) await _closeUdp(socket);
+    await this.#closeCopySocket(tunnel);
+    tunnel.fast?.tx.wipe();
+    tunnel.fast?.rx.wipe();
     this.#closedTunnels.set(handle.id, tunnel);
     if (this.#closedTunnels.size > 16) {
       this.#closedTunnels.delete(this.#closedTunnels.keys().next().value!);
@@ -545,6 +616,39 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     return tunnel;
   }
 
+  async #closeCopySocket(tunnel: _Tunnel): Promise<void> {
+    const socket = tunnel.copySocket;
+    tunnel.copySocket = undefined;
+    if (socket !== undefined) await _closeUdp(socket);
+  }
+
+  /** Hands a sealed data frame to the socket; resolves when sent. */
+  #sendData(tunnel: _Tunnel, frame: Uint8Array): Promise<void> {
+    const socket = tunnel.socket;
+    if (socket === undefined) {
+      return Promise.reject(new PortError("TunnelManager", "unreachable", "PHT socket closed"));
+    }
+    return new Promise<void>((resolve, reject) => {
+      _sendUdpNow(socket, frame, tunnel.ar.address, tunnel.ar.port, (error) => {
+        if (error === undefined) {
+          this.#stats.framesSent++;
+          this.#stats.packetsSent++;
+          resolve();
+          return;
+        }
+        this.#stats.sendErrors++;
+        reject(
+          new PortError(
+            "TunnelManager",
+            "unreachable",
+            `Cannot send to the AR ${tunnel.ar.address}: ${error.message}`,
+            { cause: error },
+          ),
+        );
+      });
+    });
+  }
+
   #scheduleRefresh(tunnel: _Tunnel): void {
     const delay = Math.max(1, Math.floor(tunnel.lifetimeMs / 3));
     tunnel.refreshTimer = setTimeout(() => {
@@ -581,8 +685,8 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     return this.#mgmtSequence;
   }
 
-  async #sendRaw(tunnel: _Tunnel, bytes: Uint8Array): Promise<void> {
-    const socket = tunnel.socket;
+  async #sendRaw(tunnel: _Tunnel, bytes: Uint8Array, via?: Socket): Promise<void> {
+    const socket = via ?? tunnel.socket;
     if (socket === undefined) {
       throw new PortError("TunnelManager", "unreachable", "PHT socket closed");
     }
@@ -608,7 +712,11 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     tunnel: _Tunnel,
     expect: PhtManagementKind,
     build: (sequence: bigint) => PhtManagementMessage,
-    options?: PortCallOptions & { readonly retries?: number; readonly timeoutMs?: number },
+    options?: PortCallOptions & {
+      readonly retries?: number;
+      readonly timeoutMs?: number;
+      readonly socket?: Socket;
+    },
   ): Promise<PhtManagementMessage> {
     const timeoutMs = options?.timeoutMs ?? this.#options.timeoutMs ?? 1000;
     const tries = 1 + (options?.retries ?? this.#options.retries ?? 3);
@@ -667,7 +775,11 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
         this.#pending.set(key, pending);
         timer = setTimeout(() => void sendOnce(), timeoutMs);
         try {
-          await this.#sendRaw(tunnel, await signPhtManagement(tunnel.mgmtKey, message));
+          await this.#sendRaw(
+            tunnel,
+            await signPhtManagement(tunnel.mgmtKey, message),
+            options?.socket,
+          );
         } catch (error) {
           pending.reject(
             error instanceof PortError
@@ -700,7 +812,11 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
 
   #onData(tunnel: _Tunnel, frame: PhtDataFrame): void {
     const keys = tunnel.keys;
-    if (keys === undefined || frame.header.tunnelId !== tunnel.tunnelId || tunnel.closed) {
+    const fast = tunnel.fast;
+    if (
+      (keys === undefined && fast === undefined) || frame.header.tunnelId !== tunnel.tunnelId ||
+      tunnel.closed
+    ) {
       this.#stats.unexpected++;
       return;
     }
@@ -709,7 +825,21 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       this.#stats.replayed++;
       return;
     }
-    const opened = openPhtData(keys.arToMn, "ar-to-mn", {
+    if (fast !== undefined) {
+      let packet: Uint8Array;
+      try {
+        packet = fast.rx.open(frame);
+      } catch {
+        this.#stats.badAuth++;
+        _logger.debug("PHT MN: data frame {sequence} does not authenticate", {
+          sequence: String(sequence),
+        });
+        return;
+      }
+      this.#acceptData(tunnel, sequence, packet);
+      return;
+    }
+    const opened = openPhtData(keys!.arToMn, "ar-to-mn", {
       ...frame,
       headerBytes: frame.headerBytes.slice(),
       sealed: frame.sealed.slice(),
@@ -726,19 +856,24 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
         });
         return;
       }
-      if (tunnel.window.check(sequence) !== "ok") {
-        this.#stats.replayed++;
-        return;
-      }
-      tunnel.window.accept(sequence);
-      if (tunnel.copying && !this.#dedup.admit(packet)) return;
-      this.#stats.packetsReceived++;
-      try {
-        this.#options.onPacket?.(tunnel.handle, packet);
-      } catch (error) {
-        _logger.warn("PHT onPacket failed: {error}", { error: String(error) });
-      }
+      this.#acceptData(tunnel, sequence, packet);
     });
+  }
+
+  /** An authenticated inner packet: replay check, duplicate check, onPacket. */
+  #acceptData(tunnel: _Tunnel, sequence: bigint, packet: Uint8Array): void {
+    if (tunnel.window.check(sequence) !== "ok") {
+      this.#stats.replayed++;
+      return;
+    }
+    tunnel.window.accept(sequence);
+    if (tunnel.copying && !this.#dedup.admit(packet)) return;
+    this.#stats.packetsReceived++;
+    try {
+      this.#options.onPacket?.(tunnel.handle, packet);
+    } catch (error) {
+      _logger.warn("PHT onPacket failed: {error}", { error: String(error) });
+    }
   }
 
   async #onManagement(tunnel: _Tunnel, frame: PhtManagementFrame): Promise<void> {

@@ -17,8 +17,9 @@
  * for it on the MN's behalf (section 7.4, Appendix B). Packets read from the TUN go
  * to `deliver` (tunnelled, buffered or copied by the PHT, section 7.6); packets the
  * tunnel delivers from the MN are written into the TUN and forwarded by the kernel.
- * On tunnel down the proxy entry goes at once (the MN is about to answer ARP
- * itself). The host route stays while the AR may still be buffering for the nCoA, so
+ * When the MN deletes the tunnel ({@link ArTunGlue.hooks} `onTunnelDeleted`, also
+ * while the AR still buffers) the proxy entry goes at once: the MN is about to answer
+ * ARP for the nCoA itself on the CTN link. The host route stays while the AR may still be buffering for the nCoA, so
  * that packets keep reaching the buffer instead of an unresolved neighbour, and goes
  * when the MN is heard on the CTN link - by {@link ArTunGlue.heardOnLink}, or by the
  * neighbour monitor that watches the CTN interface for the nCoA's ARP (Appendix B's
@@ -175,24 +176,18 @@ export async function attachMnTun(
     throw error;
   }
 
-  const pump = async () => {
-    for (;;) {
-      let packet: Uint8Array | null;
-      try {
-        packet = await tun.read();
-      } catch (error) {
-        log.error("TUN read failed: {error}", { error });
-        return;
-      }
-      if (packet === null || detached) return;
-      fromKernel++;
-      sender.send(handle, packet).catch((error: unknown) => {
-        dropped++;
-        log.debug("PHT send failed: {error}", { error });
-      });
-    }
+  const stop = new AbortController();
+  const onSendError = (error: unknown) => {
+    dropped++;
+    log.debug("PHT send failed: {error}", { error });
   };
-  void pump();
+  // Packets are handed on synchronously; the send's completion only counts failures.
+  tun.pump((packet) => {
+    fromKernel++;
+    sender.send(handle, packet).catch(onSendError);
+  }, { signal: stop.signal }).catch((error: unknown) => {
+    log.error("TUN read failed: {error}", { error });
+  });
   log.info("TUN {tun} attached to tunnel {id}: from {nCoA} lookup {table}", {
     tun: tun.name,
     id: handle.id,
@@ -221,6 +216,7 @@ export async function attachMnTun(
     async detach() {
       if (detached) return;
       detached = true;
+      stop.abort();
       await removeState();
     },
     [Symbol.asyncDispose]() {
@@ -293,9 +289,21 @@ export interface ArTunGlue {
     readonly onPacket: (tunnel: ArTunnelLike, packet: Uint8Array) => void;
     /** Installs the host route and the proxy neighbour entry for the nCoA. */
     readonly onTunnelUp: (tunnel: ArTunnelLike) => Promise<void>;
+    /**
+     * The MN deleted its tunnel: removes the proxy neighbour entry at once (the MN
+     * answers ARP for the nCoA on the CTN link from now on), keeps the host route
+     * while the AR may still buffer (RFC 6252 section 7.6.1).
+     */
+    readonly onTunnelDeleted: (tunnel: ArTunnelLike) => Promise<void>;
     /** Removes the host route and the proxy neighbour entry. */
     readonly onTunnelDown: (tunnel: ArTunnelLike) => Promise<void>;
-    /** Writes a flushed packet into the TUN once the host route is gone. */
+    /**
+     * Writes a flushed packet into the TUN once the host route is gone. A copy
+     * (section 7.6.2) for another address cannot go this way (the kernel routes it by
+     * its destination, the nCoA, back into the tunnel): it is dropped and counted;
+     * copies reach the MN tunnelled instead (`PhtTunnelManager.startCopy` with the
+     * prepared interface's address).
+     */
     readonly deliverDirect: (nCoA: string, packet: Uint8Array) => void;
   };
   /**
@@ -350,6 +358,8 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
   const ctn = options.ctnInterface;
   /** nCoAs with a host route into the TUN. */
   const routed = new Set<string>();
+  /** nCoAs the AR answers ARP for on the CTN link. */
+  const proxied = new Set<string>();
   /** nCoAs whose MN is on the link: late packets from the TUN go back to the kernel. */
   const direct = new Set<string>();
   /** Flushed packets waiting for their host route to go (see `deliverDirect`). */
@@ -382,6 +392,11 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
       if (!(error instanceof TunError)) throw error;
       log.debug("TUN write refused: {error}", { error: error.message });
     }
+  };
+
+  const removeProxy = async (nCoA: string) => {
+    if (!proxied.delete(nCoA)) return;
+    await _ip(["neigh", "del", "proxy", nCoA, "dev", ctn], { ignore: gone });
   };
 
   const removeRoute = async (nCoA: string) => {
@@ -470,15 +485,19 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
         await _ip(["route", "replace", `${nCoA}/32`, "dev", tun.name]);
         routed.add(nCoA);
         await _ip(["neigh", "replace", "proxy", nCoA, "dev", ctn]);
+        proxied.add(nCoA);
         log.info("Tunnel up for {nCoA}: host route via {tun}, proxy ARP on {ctn}", {
           nCoA,
           tun: tun.name,
           ctn,
         });
       },
+      onTunnelDeleted: async (tunnel) => {
+        await removeProxy(tunnel.nCoA);
+      },
       onTunnelDown: async (tunnel) => {
         const nCoA = tunnel.nCoA;
-        await _ip(["neigh", "del", "proxy", nCoA, "dev", ctn], { ignore: gone });
+        await removeProxy(nCoA);
         await removeRoute(nCoA);
       },
       deliverDirect: (nCoA, packet) => {
@@ -511,19 +530,9 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
     },
     start(deliverer) {
       ar = deliverer;
-      void (async () => {
-        for (;;) {
-          let packet: Uint8Array | null;
-          try {
-            packet = await tun.read();
-          } catch (error) {
-            log.error("TUN read failed: {error}", { error });
-            return;
-          }
-          if (packet === null) return;
-          deliver(packet);
-        }
-      })();
+      tun.pump(deliver).catch((error: unknown) => {
+        log.error("TUN read failed: {error}", { error });
+      });
       if (options.detectAttachment !== false) startMonitor();
     },
     heardOnLink,
@@ -537,10 +546,8 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
         // already gone
       }
       await monitor?.status.catch(() => {});
-      for (const nCoA of [...routed]) {
-        await _ip(["neigh", "del", "proxy", nCoA, "dev", ctn], { ignore: gone });
-        await removeRoute(nCoA);
-      }
+      for (const nCoA of [...proxied]) await removeProxy(nCoA);
+      for (const nCoA of [...routed]) await removeRoute(nCoA);
     },
     [Symbol.asyncDispose]() {
       return glue.close();

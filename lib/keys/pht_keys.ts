@@ -9,7 +9,12 @@
  *   id). The nonces of create / create-ack make the keys of a re-created tunnel
  *   fresh, so that restarting the data sequence at 1 never reuses a GCM nonce.
  *
- * All keys are non-extractable; no function here returns or logs key bytes.
+ * All keys are non-extractable and nothing here logs key bytes. One exception returns
+ * bytes: {@linkcode phtDataKeyBytes} derives the same two data keys with the same HKDF
+ * parameters as raw bytes, for an adapter that seals with a synchronous AES-GCM (one
+ * event-loop hop less per packet than WebCrypto). The caller then holds the data keys
+ * in process memory and must wipe them when the tunnel goes; the MN-AR key itself
+ * stays non-extractable.
  *
  * @module
  */
@@ -22,6 +27,14 @@ const _MANAGEMENT_INFO = _ENCODER.encode("MPA PHT management");
 const _MN_TO_AR_INFO = _ENCODER.encode("MPA PHT data MN->AR");
 /** HKDF info prefix of the AR-to-MN data key. */
 const _AR_TO_MN_INFO = _ENCODER.encode("MPA PHT data AR->MN");
+
+/** The two data keys of one tunnel as raw bytes (32 each), one per direction. */
+export interface PhtDataKeyBytes {
+  /** Seals frames from the MN to the AR. */
+  readonly mnToAr: Uint8Array<ArrayBuffer>;
+  /** Seals frames from the AR to the MN. */
+  readonly arToMn: Uint8Array<ArrayBuffer>;
+}
 
 /** The two data keys of one tunnel, one per direction. */
 export interface PhtDataKeys {
@@ -106,14 +119,55 @@ export async function phtDataKeys(
   arNonce: Uint8Array,
   tunnelId: number,
 ): Promise<PhtDataKeys> {
-  const salt = new Uint8Array(mnNonce.length + arNonce.length);
-  salt.set(mnNonce);
-  salt.set(arNonce, mnNonce.length);
+  const salt = _salt(mnNonce, arNonce);
   const [mnToAr, arToMn] = await Promise.all([
     _aesKey(mnAr, salt, _info(_MN_TO_AR_INFO, tunnelId)),
     _aesKey(mnAr, salt, _info(_AR_TO_MN_INFO, tunnelId)),
   ]);
   return { mnToAr, arToMn };
+}
+
+/**
+ * Derives the same two data keys as {@linkcode phtDataKeys} (same HKDF salt, info and
+ * length) as 32 raw bytes each, for a synchronous AES-256-GCM in an adapter. Frames
+ * sealed under either form open under the other. The caller owns the bytes: keep
+ * them out of logs and zero them when the tunnel goes.
+ *
+ * @param mnAr the MN-AR key as an HKDF key with the `deriveBits` usage
+ *   ({@linkcode importMnArKey} grants it)
+ * @param mnNonce the MN's 16-byte nonce from create
+ * @param arNonce the AR's 16-byte nonce from create-ack
+ * @param tunnelId the tunnel id the AR assigned
+ * @returns one 32-byte key per direction
+ * @throws `InvalidAccessError` (a `DOMException`) when `mnAr` lacks `deriveBits`
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * const mnAr = await importMnArKey(new Uint8Array(32));
+ * const bytes = await phtDataKeyBytes(mnAr, new Uint8Array(16), new Uint8Array(16), 9);
+ * assertEquals([bytes.mnToAr.length, bytes.arToMn.length], [32, 32]);
+ * ```
+ */
+export async function phtDataKeyBytes(
+  mnAr: CryptoKey,
+  mnNonce: Uint8Array,
+  arNonce: Uint8Array,
+  tunnelId: number,
+): Promise<PhtDataKeyBytes> {
+  const salt = _salt(mnNonce, arNonce);
+  const [mnToAr, arToMn] = await Promise.all([
+    _aesBytes(mnAr, salt, _info(_MN_TO_AR_INFO, tunnelId)),
+    _aesBytes(mnAr, salt, _info(_AR_TO_MN_INFO, tunnelId)),
+  ]);
+  return { mnToAr, arToMn };
+}
+
+function _salt(mnNonce: Uint8Array, arNonce: Uint8Array): Uint8Array<ArrayBuffer> {
+  const salt = new Uint8Array(mnNonce.length + arNonce.length);
+  salt.set(mnNonce);
+  salt.set(arNonce, mnNonce.length);
+  return salt;
 }
 
 function _info(prefix: Uint8Array, tunnelId: number): Uint8Array<ArrayBuffer> {
@@ -135,4 +189,18 @@ function _aesKey(
     false,
     ["encrypt", "decrypt"],
   );
+}
+
+async function _aesBytes(
+  mnAr: CryptoKey,
+  salt: Uint8Array<ArrayBuffer>,
+  info: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  // 256 bits: the output length deriveKey uses for { name: "AES-GCM", length: 256 }.
+  const bits = await crypto.subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt, info },
+    mnAr,
+    256,
+  );
+  return new Uint8Array(bits);
 }

@@ -102,6 +102,7 @@ interface Rig {
   readonly direct: { nCoA: string; packet: Uint8Array }[];
   readonly up: PhtArTunnel[];
   readonly down: { tunnel: PhtArTunnel; reason: string }[];
+  readonly deleted: PhtArTunnel[];
   open(): Promise<TunnelHandle>;
 }
 
@@ -119,12 +120,14 @@ async function rig(
   const direct: { nCoA: string; packet: Uint8Array }[] = [];
   const up: PhtArTunnel[] = [];
   const down: { tunnel: PhtArTunnel; reason: string }[] = [];
+  const deleted: PhtArTunnel[] = [];
   const endpoint = await PhtAr.listen({
     listen: { address: "127.0.0.1", port: 0 },
     keys: (id) => (id === SESSION ? RAW : undefined),
     onPacket: (_t, p) => arPackets.push(p),
     onTunnelUp: (t) => void up.push(t),
     onTunnelDown: (tunnel, reason) => void down.push({ tunnel, reason }),
+    onTunnelDeleted: (tunnel) => void deleted.push(tunnel),
     deliverDirect: (nCoA, packet) => direct.push({ nCoA, packet }),
     ...ar,
   });
@@ -150,6 +153,7 @@ async function rig(
     direct,
     up,
     down,
+    deleted,
     open: () =>
       manager.open("net-b", {
         oCoA: "127.0.0.1",
@@ -331,6 +335,8 @@ describe("PHT buffering at the AR (RFC 6252 section 7.6.1)", () => {
     await r.mn.close(handle);
     expect(r.ar.tunnels()).toMatchObject([{ deleted: true, buffered: 50 }]);
     expect(r.down).toEqual([]); // the route stays while the AR holds packets
+    // ... but the AR was told at the delete (proxy ARP goes there).
+    expect(r.deleted.map((t) => [t.nCoA, t.buffering])).toEqual([[NCOA, true]]);
     expect(r.ar.deliver(ipv4(CN, NCOA, 50))).toBe("buffered");
     expect(r.ar.heardOnLink(NCOA)).toBe(51);
     expect(r.direct.map((d) => d.nCoA)).toEqual(Array(51).fill(NCOA));
@@ -415,6 +421,60 @@ describe("PHT copy-and-forward (RFC 6252 section 7.6.2)", () => {
     expect(r.ar.startCopy("10.0.9.9", 1)).toBe(false);
     expect(r.ar.deliver(ipv4(CN, NCOA, 1))).toBe("copied");
     expect(r.direct[0]?.nCoA).toBe("10.0.9.9");
+  });
+});
+
+describe("PHT copy-and-forward through the tunnel to a prepared interface (RFC 6252 section 7.6.2)", () => {
+  it("seals each copy into the PHT to the MN's socket on the copy address; each packet is delivered once", async () => {
+    const direct: Uint8Array[] = [];
+    const mnPackets: Uint8Array[] = [];
+    const ar = await PhtAr.listen({
+      listen: { address: "127.0.0.1", port: 0 },
+      keys: (id) => (id === SESSION ? RAW : undefined),
+      deliverDirect: (_a, p) => direct.push(p),
+    });
+    const mn = new PhtTunnelManager({
+      sessionId: () => SESSION,
+      onPacket: (_h, p) => mnPackets.push(p),
+      timeoutMs: 200,
+    });
+    cleanups.push(async () => {
+      await mn[Symbol.asyncDispose]();
+      await ar.close();
+    });
+    const handle = await mn.open("net-b", {
+      oCoA: "127.0.0.1",
+      nCoA: NCOA,
+      ar: { address: "127.0.0.1", port: ar.address.port },
+    }, await importMnArKey(RAW));
+    // 127.0.0.2 stands for the prepared interface's address (all of 127/8 is local).
+    await mn.startCopy(handle, { address: "127.0.0.2" });
+    const [tunnel] = ar.tunnels();
+    expect(tunnel?.copyTo).toBe("127.0.0.2");
+    expect(tunnel?.copyPort).toBeGreaterThan(0);
+    expect(tunnel?.peer.address).toBe("127.0.0.1"); // the tunnel itself did not move
+    for (let i = 0; i < 20; i++) expect(ar.deliver(ipv4(CN, NCOA, i))).toBe("copied");
+    await until(
+      "20 packets and 20 duplicates",
+      () => mnPackets.length === 20 && mn.stats().duplicates === 20,
+    );
+    expect(mnPackets.map(idOf).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+    expect(direct).toEqual([]); // nothing re-injected at the AR
+    expect(ar.stats()).toMatchObject({ copied: 20, packetsOut: 40, sendErrors: 0 });
+    await mn.stopCopy(handle);
+    expect(ar.tunnels()[0]?.copyTo).toBeUndefined();
+    expect(ar.deliver(ipv4(CN, NCOA, 20))).toBe("tunnelled");
+    await until("packet 20", () => mnPackets.length === 21);
+  });
+
+  it("falls back to telling the AR the address when the MN cannot listen there", async () => {
+    const r = await rig();
+    const handle = await r.open();
+    await r.mn.startCopy(handle, { address: "192.0.2.77" }); // not local
+    expect(r.ar.tunnels()[0]).toMatchObject({ copyTo: "192.0.2.77" });
+    expect(r.ar.tunnels()[0]?.copyPort).toBeUndefined();
+    expect(r.ar.deliver(ipv4(CN, NCOA, 1))).toBe("copied");
+    expect(r.direct.map((d) => d.nCoA)).toEqual(["192.0.2.77"]);
   });
 });
 

@@ -171,6 +171,14 @@ async function bufferedSwitch(
   // off the TUN.
   await c.mn.request("buffer");
   await c.mn.request("close");
+  // Deleted while buffering: the AR keeps the route to its buffer but no longer
+  // answers ARP for the nCoA, which the MN is about to answer on the CTN link.
+  const deleted = await c.ar.request<{ routes: { dst: string }[]; proxies: unknown[] }>(
+    "kernelState",
+    { ctnInterface: "cellb" },
+  );
+  expect(deleted.routes.map((r) => r.dst)).toContain(ADDR.nCoA);
+  expect(deleted.proxies).toEqual([]);
   // Step 5: the link-layer handover, 300 ms without a link.
   await bed.switchLink(300);
   // Step 6: the nCoA goes to the physical interface.
@@ -215,7 +223,7 @@ async function bufferedSwitch(
   expect(ar.pht.flushed).toBe(ar.pht.buffered);
   if (flushedByMn !== undefined) expect(flushedByMn).toBe(ar.pht.flushed);
   expect(ar.pht.bufferDropped).toEqual({ overflow: 0, age: 0 });
-  expect(ar.events.map((e) => e.event)).toEqual(["up", "down"]);
+  expect(ar.events.map((e) => e.event)).toEqual(["up", "deleted", "down"]);
   const state = await c.ar.request<{ routes: { dst: string }[]; proxies: unknown[] }>(
     "kernelState",
     { ctnInterface: "cellb" },

@@ -1,6 +1,11 @@
 import { createCipheriv, createHmac, hkdfSync } from "node:crypto";
 import { describe, expect, it } from "npm:vitest@4.1.12";
-import { importMnArKey, phtDataKeys, phtManagementKey } from "../../../lib/keys/pht_keys.ts";
+import {
+  importMnArKey,
+  phtDataKeyBytes,
+  phtDataKeys,
+  phtManagementKey,
+} from "../../../lib/keys/pht_keys.ts";
 import { hex } from "../../../lib/wire/_bytes.ts";
 
 const RAW = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -68,6 +73,16 @@ describe("PHT keys from the MN-AR key (RFC 6252 sections 6.3 step 1, 7.4; RFC 58
       nodeGcm(hkdf(dataInfo("MPA PHT data AR->MN"), salt), iv, plain),
     );
     expect(await gcm(keys.mnToAr, iv, plain)).not.toBe(await gcm(keys.arToMn, iv, plain));
+  });
+
+  it("derives the same data keys as bytes with the same HKDF parameters (RFC 5869)", async () => {
+    const mnAr = await importMnArKey(RAW);
+    const bytes = await phtDataKeyBytes(mnAr, MN_NONCE, AR_NONCE, TUNNEL);
+    const salt = new Uint8Array([...MN_NONCE, ...AR_NONCE]);
+    expect(hex(bytes.mnToAr)).toBe(hkdf(dataInfo("MPA PHT data MN->AR"), salt).toString("hex"));
+    expect(hex(bytes.arToMn)).toBe(hkdf(dataInfo("MPA PHT data AR->MN"), salt).toString("hex"));
+    const noBits = await crypto.subtle.importKey("raw", RAW, "HKDF", false, ["deriveKey"]);
+    await expect(phtDataKeyBytes(noBits, MN_NONCE, AR_NONCE, TUNNEL)).rejects.toThrow();
   });
 
   it("gives a re-created tunnel (new nonces) fresh keys, so nonces are never reused", async () => {
