@@ -13,6 +13,7 @@ import { dhcpAcquireCommand } from "./dhcp_acquire.ts";
 import { preconfigureCommand } from "./preconfigure.ts";
 import { setupLogging } from "./_io.ts";
 import { statusCommand } from "./status.ts";
+import { agentCommand } from "./agent.ts";
 import { resolveLogLevel } from "../observe/log_setup.ts";
 
 /**
@@ -23,7 +24,7 @@ import { resolveLogLevel } from "../observe/log_setup.ts";
  * ```ts
  * import { assertStringIncludes } from "npm:deno-std@1.4.0/assert/mod.js";
  * import { MAIN_HELP } from "./main.ts";
- * for (const command of ["simulate", "replay", "demo", "preauth", "ctn", "dhcp-acquire", "preconfigure", "status"]) assertStringIncludes(MAIN_HELP, command);
+ * for (const command of ["simulate", "replay", "demo", "preauth", "ctn", "dhcp-acquire", "preconfigure", "agent", "status"]) assertStringIncludes(MAIN_HELP, command);
  * ```
  */
 export const MAIN_HELP = `mpa: Media-independent Pre-Authentication (RFC 6252)
@@ -38,6 +39,7 @@ Commands:
   ctn           run a CTN's services: authentication agent, access router, CA gate
   dhcp-acquire  acquire an address proactively by unicast DHCPv4 (RFC 6252 7.3.3)
   preconfigure  prepare a handover: pre-authenticate, get the nCoA, open the tunnel
+  agent         run the mobile node's agent from a configuration file (mn.jsonc)
   status        show a running agent's status endpoint readably
 
 Logs go to stderr: readable text on a terminal, JSON lines otherwise; --log-level
@@ -53,13 +55,15 @@ const _COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = 
   ctn: ctnCommand,
   "dhcp-acquire": dhcpAcquireCommand,
   preconfigure: preconfigureCommand,
+  agent: agentCommand,
   status: statusCommand,
 };
 
 /**
  * Runs the CLI: dispatches `args[0]` to `simulate`, `replay`, `demo`, `preauth`,
- * `ctn`, `dhcp-acquire` or `preconfigure`, prints {@link CliError}, {@link ConfigError} and
- * {@link MetricsValidationError} messages to stderr with status 2 (or the
+ * `ctn`, `dhcp-acquire`, `preconfigure`, `agent` or `status`, prints
+ * {@link CliError}, {@link ConfigError} and {@link MetricsValidationError}
+ * messages to stderr with status 2 (or the
  * `CliError`'s own code), and logs anything else to stderr with status 1. Data
  * goes to stdout, never logs.
  *
@@ -99,8 +103,12 @@ export async function main(args: readonly string[]): Promise<number> {
     console.error(`Unknown command ${command}\n\n${MAIN_HELP}`);
     return 2;
   }
+  // `mpa --log-level L agent`: the flag overrides the configuration file's level.
+  const forwarded = command === "agent" && remaining.length !== args.length
+    ? ["--log-level", level, ...rest]
+    : rest;
   try {
-    return await run(rest);
+    return await run(forwarded);
   } catch (error) {
     if (error instanceof CliError) {
       console.error(error.message);

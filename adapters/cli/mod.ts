@@ -12,4 +12,5 @@ export { formatPreauthJson, PREAUTH_DEFAULT_CTN, PREAUTH_HELP, preauthCommand } 
 export { CTN_HELP, ctnCommand, type CtnCommandOptions } from "./ctn.ts";
 export { DHCP_ACQUIRE_HELP, dhcpAcquireCommand, formatDhcpLeaseJson } from "./dhcp_acquire.ts";
 export { formatPreconfigureJson, PRECONFIGURE_HELP, preconfigureCommand } from "./preconfigure.ts";
+export { AGENT_HELP, agentCommand, type AgentCommandOptions } from "./agent.ts";
 export { STATUS_DEFAULT_URL, STATUS_HELP, statusCommand } from "./status.ts";
