@@ -88,6 +88,9 @@ export async function main(args: readonly string[]): Promise<number> {
     console.error(error.message);
     return 2;
   }
+  // The demo draws a live timeline on stdout: only warnings and errors on stderr,
+  // unless --log-level asks for more.
+  if (remaining[0] === "demo" && remaining.length === args.length) level = "warning";
   const log = setupLogging(level);
   const [command, ...rest] = remaining;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {

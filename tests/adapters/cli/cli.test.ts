@@ -436,11 +436,12 @@ describe("help and usage", () => {
   }, TIMEOUT);
 });
 
-describe("mpa demo", () => {
+describe("mpa demo --decisions", () => {
   it(
     "prints a timeline of prepare, preconfigure, commit and switch rows and a summary",
     async () => {
-      const r = await mpa(["demo"]);
+      // The embedded demo itself is tested in demo.test.ts.
+      const r = await mpa(["demo", "--decisions"]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe("");
       const rows = lines(r.stdout)
