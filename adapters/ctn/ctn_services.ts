@@ -17,6 +17,11 @@
  *   process by the same delivered addresses, and requiring option 90 (RFC 3118) under
  *   the delivered MN-CA key.
  *
+ * When an MN opens its tunnel (authenticated with the MN-AR key of its SA), the AR
+ * admits the tunnel's nCoA at the CA gates too, for the rest of the SA's lifetime: after
+ * the move the MN renews its lease and asks for the other parameters from the nCoA
+ * (section 7.3.3), which the gates would otherwise drop.
+ *
  * With `ar.tun` the AR routes real packets: a {@link TunDevice} and
  * {@link attachArTun} install a host route and a proxy ARP entry for each tunnel's
  * nCoA. Without it the AR works in user space: feed packets to `ar.deliver` and take
@@ -320,6 +325,8 @@ export async function startCtnServices(options: CtnServicesOptions): Promise<Ctn
   const now = options.now ?? Date.now;
   const keys = new InProcessKeyDelivery({ now });
   const gateCounters = { admitted: 0, withdrawn: 0, errors: 0 };
+  // Gates that admit a tunnel's nCoA (the MN renews from it after the move).
+  const nCoAGates: AddressGate[] = [];
   let caGate: NftGate | undefined;
   let ca: EmbeddedCa | undefined;
   let caKeys: _CaKeys | undefined;
@@ -383,6 +390,7 @@ export async function startCtnServices(options: CtnServicesOptions): Promise<Ctn
 
     if (options.embeddedCa !== undefined) {
       const allowList = new _AllowList(now);
+      nCoAGates.push(allowList);
       const withKeys = new _CaKeys(delivery, now);
       caKeys = withKeys;
       delivery = gatedKeyDelivery(withKeys, allowList, { now });
@@ -403,7 +411,9 @@ export async function startCtnServices(options: CtnServicesOptions): Promise<Ctn
     }
 
     if (caGate !== undefined) {
-      delivery = gatedKeyDelivery(delivery, _countingGate(caGate, gateCounters), { now });
+      const counting = _countingGate(caGate, gateCounters);
+      nCoAGates.push(counting);
+      delivery = gatedKeyDelivery(delivery, counting, { now });
     }
 
     if (options.ar !== undefined) {
@@ -439,6 +449,19 @@ export async function startCtnServices(options: CtnServicesOptions): Promise<Ctn
             : { deliverDirect: o.deliverDirect }),
           onTunnelUp: async (tunnel) => {
             await glue?.onTunnelUp(tunnel);
+            const sa = keys.get(tunnel.sessionId);
+            if (sa !== undefined && !tunnel.nCoA.includes(":")) {
+              const ttlMs = sa.expiresAt - now();
+              for (const gate of nCoAGates) {
+                await gate.allow(tunnel.nCoA, ttlMs).catch((error) =>
+                  _logger.warn("CTN {ctn}: cannot admit {nCoA} at the CA: {error}", {
+                    ctn: options.ctn,
+                    nCoA: tunnel.nCoA,
+                    error: _message(error),
+                  })
+                );
+              }
+            }
             _logger.info("CTN {ctn}: tunnel {id} up for {nCoA} (session {sessionId})", {
               ctn: options.ctn,
               id: tunnel.id,

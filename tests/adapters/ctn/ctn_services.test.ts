@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "npm:vitest@4.1.12";
 import { createSocket } from "node:dgram";
 import { type CtnServices, startCtnServices } from "../../../adapters/ctn/ctn_services.ts";
-import { dhcpAcquire, DhcpError } from "../../../adapters/dhcp/client.ts";
+import { dhcpAcquire, DhcpError, dhcpInform } from "../../../adapters/dhcp/client.ts";
 import { DhcpConfigurator } from "../../../adapters/dhcp/configurator.ts";
 import { type PanaMpaSa, PanaPac } from "../../../adapters/pana/pac.ts";
 import { PhtTunnelManager } from "../../../adapters/tunnel/pht_mn.ts";
@@ -339,4 +339,59 @@ describe("CTN services with an nftables CA gate (fake nft, no root)", () => {
   it("refuses an empty CTN id", async () => {
     await expect(startCtnServices({ ctn: "" })).rejects.toThrow(ConfigError);
   });
+});
+
+describe("CTN services: the nCoA is admitted at the CA once its tunnel is up", () => {
+  it(
+    "RFC 6252 7.3.3: after the move the MN asks the CA from its nCoA; the gate admits it only once the MN-AR-authenticated tunnel for it exists",
+    async () => {
+      // A subnet on loopback, so that the MN can send from its nCoA without root.
+      const subnet = "127.0.77.0/24";
+      await using services = await startCtnServices({
+        ctn: CTN,
+        aa: { host: LO, port: 0, backend: { kind: "local", credentials: credentials() } },
+        ar: { listen: LO, port: 0, tun: false },
+        embeddedCa: {
+          address: LO,
+          port: 0,
+          subnet,
+          range: ["127.0.77.100", "127.0.77.199"],
+        },
+      });
+      const info = { ...ctnInfo(services), subnet };
+      const mnPac = pac();
+      try {
+        const sa = await mnPac.preAuthenticate(info);
+        const configurator = new DhcpConfigurator({ source: LO, ports: { client: 0 } });
+        const lease = await configurator.acquire(info, sa);
+        const inform = () =>
+          dhcpInform({
+            server: { address: LO, port: services.ca!.local.port },
+            address: lease.nCoA,
+            source: lease.nCoA,
+            sourcePort: 0,
+            subnet,
+            clientId: new TextEncoder().encode(lease.clientId ?? ""),
+            auth: { key: sa.keys.mnCa, sessionId: sa.sessionId },
+            timeoutMs: 600,
+            retransmitMs: 200,
+          });
+        const before = await inform().catch((e: unknown) => e);
+        expect(before).toBeInstanceOf(DhcpError);
+        expect((before as DhcpError).code).toBe("timeout");
+
+        await using mn = new PhtTunnelManager({ sessionId: () => sa.sessionId });
+        await mn.open(CTN, {
+          oCoA: LO,
+          nCoA: lease.nCoA,
+          ar: { address: LO, port: services.ar!.address.port },
+        }, sa.keys.mnAr);
+        const after = await inform();
+        expect(after.serverId).toBe(services.ca!.serverId);
+      } finally {
+        await mnPac.close();
+      }
+    },
+    TIMEOUT,
+  );
 });
