@@ -106,8 +106,9 @@ export async function main(args: readonly string[]): Promise<number> {
     console.error(`Unknown command ${command}\n\n${MAIN_HELP}`);
     return 2;
   }
-  // `mpa --log-level L agent`: the flag overrides the configuration file's level.
-  const forwarded = command === "agent" && remaining.length !== args.length
+  // `mpa --log-level L agent|ctn`: the flag overrides the configuration file's level.
+  const forwarded = (command === "agent" || command === "ctn") &&
+      remaining.length !== args.length
     ? ["--log-level", level, ...rest]
     : rest;
   try {

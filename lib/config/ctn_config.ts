@@ -16,7 +16,7 @@ import { PANA_UDP_PORT } from "../wire/pana_constants.ts";
 import { DHCP_SERVER_PORT } from "../wire/dhcp_constants.ts";
 import { PHT_UDP_PORT } from "../wire/pht_constants.ts";
 import { RADIUS_AUTH_PORT } from "../wire/radius_constants.ts";
-import type { ListenAddress } from "./listen_address.ts";
+import { formatListenAddress, type ListenAddress } from "./listen_address.ts";
 import { _logCheck, DEFAULT_LOG_CONFIG, type LogConfig } from "./log_config.ts";
 import type { JsoncPosition } from "./jsonc.ts";
 import { jsoncPath } from "./jsonc.ts";
@@ -125,7 +125,7 @@ export interface ArConfig {
 export interface EmbeddedCaConfig {
   /** Discriminant. */
   readonly kind: "embedded";
-  /** DHCP address; default `0.0.0.0:67`. */
+  /** DHCP address, IPv4; default `0.0.0.0:67`. */
   readonly listen: ListenAddress;
   /** The subnet served, CIDR (option 118 names it, section 7.3.3). */
   readonly subnet: string;
@@ -314,6 +314,15 @@ const _ca: _Check<CaConfig> = _refine(
   }),
   (ca, path, ctx) => {
     if (ca.kind !== "embedded") return;
+    if (ca.listen.address.includes(":")) {
+      // DHCPv4 (RFC 2131): the embedded CA binds an IPv4 socket.
+      _issue(
+        ctx,
+        jsoncPath(path, "listen"),
+        '"HOST:PORT" with an IPv4 address (the embedded CA serves DHCPv4)',
+        _describe(formatListenAddress(ca.listen)),
+      );
+    }
     let inside = true;
     const expectIn = (address: string, p: string): void => {
       if (!_inSubnet4(address, ca.subnet)) {

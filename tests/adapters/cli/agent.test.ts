@@ -23,7 +23,7 @@ afterAll(async () => {
 
 async function run(args: readonly string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MOD, ...args],
+    args: ["run", "-A", "--node-modules-dir=manual", MOD, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -123,7 +123,7 @@ describe("mpa agent", () => {
     const original = await Deno.readTextFile(FIXTURE);
     await Deno.writeTextFile(config, original);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MOD, "agent", "--config", config],
+      args: ["run", "-A", "--node-modules-dir=manual", MOD, "agent", "--config", config],
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -34,7 +34,7 @@ interface Run {
 
 function spawn(args: readonly string[], stdin: "piped" | "null"): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MOD, ...args],
+    args: ["run", "-A", "--node-modules-dir=manual", MOD, ...args],
     cwd: ROOT,
     stdin,
     stdout: "piped",

@@ -20,7 +20,15 @@ interface Run {
 
 async function demo(args: readonly string[]): Promise<Run> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-net", `${ROOT}mod.ts`, "demo", ...args],
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-net",
+      "--node-modules-dir=manual",
+      `${ROOT}mod.ts`,
+      "demo",
+      ...args,
+    ],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",

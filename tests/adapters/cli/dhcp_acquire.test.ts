@@ -21,7 +21,7 @@ interface Run {
 
 async function mpa(args: readonly string[]): Promise<Run> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}mod.ts`, "dhcp-acquire", ...args],
+    args: ["run", "-A", "--node-modules-dir=manual", `${ROOT}mod.ts`, "dhcp-acquire", ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -199,7 +199,7 @@ describe("mpa dhcp-acquire (RFC 6252 section 7.3.3)", () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(DHCP_ACQUIRE_HELP);
     const top = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}mod.ts`, "--help"],
+      args: ["run", "-A", "--node-modules-dir=manual", `${ROOT}mod.ts`, "--help"],
       stdout: "piped",
       stderr: "null",
     }).output();

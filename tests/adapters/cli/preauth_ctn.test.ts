@@ -26,7 +26,7 @@ interface Run {
 
 function command(args: readonly string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MOD, ...args],
+    args: ["run", "-A", "--node-modules-dir=manual", MOD, ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
