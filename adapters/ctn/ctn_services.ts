@@ -261,6 +261,36 @@ class _CaKeys implements KeyDelivery {
   }
 }
 
+/**
+ * A delivery that, when the AA revokes an SA, also withdraws the nCoAs its tunnels had
+ * admitted at the CA gates (the MN's current address is withdrawn by the gated delivery
+ * itself).
+ */
+function _withdrawingNCoAs(
+  inner: KeyDelivery,
+  admitted: Map<number, Set<string>>,
+  gates: readonly AddressGate[],
+): KeyDelivery {
+  return {
+    deliver: (sa) => inner.deliver(sa),
+    async revoke(sessionId) {
+      await inner.revoke?.(sessionId);
+      const addresses = admitted.get(sessionId);
+      admitted.delete(sessionId);
+      for (const address of addresses ?? []) {
+        for (const gate of gates) {
+          await gate.revoke(address).catch((error) =>
+            _logger.warn("Cannot withdraw {address} from the CA: {error}", {
+              address,
+              error: _message(error),
+            })
+          );
+        }
+      }
+    },
+  };
+}
+
 /** Counts what the key delivery does to the nftables gate. */
 function _countingGate(
   gate: NftGate,
@@ -327,6 +357,8 @@ export async function startCtnServices(options: CtnServicesOptions): Promise<Ctn
   const gateCounters = { admitted: 0, withdrawn: 0, errors: 0 };
   // Gates that admit a tunnel's nCoA (the MN renews from it after the move).
   const nCoAGates: AddressGate[] = [];
+  // The nCoAs admitted per PANA session, withdrawn when the AA revokes the SA.
+  const admittedNCoAs = new Map<number, Set<string>>();
   let caGate: NftGate | undefined;
   let ca: EmbeddedCa | undefined;
   let caKeys: _CaKeys | undefined;
@@ -416,6 +448,8 @@ export async function startCtnServices(options: CtnServicesOptions): Promise<Ctn
       delivery = gatedKeyDelivery(delivery, counting, { now });
     }
 
+    delivery = _withdrawingNCoAs(delivery, admittedNCoAs, nCoAGates);
+
     if (options.ar !== undefined) {
       const o = options.ar;
       if (o.tun !== undefined && o.tun !== false) {
@@ -450,8 +484,11 @@ export async function startCtnServices(options: CtnServicesOptions): Promise<Ctn
           onTunnelUp: async (tunnel) => {
             await glue?.onTunnelUp(tunnel);
             const sa = keys.get(tunnel.sessionId);
-            if (sa !== undefined && !tunnel.nCoA.includes(":")) {
+            if (sa !== undefined && !tunnel.nCoA.includes(":") && nCoAGates.length > 0) {
               const ttlMs = sa.expiresAt - now();
+              const set = admittedNCoAs.get(tunnel.sessionId) ?? new Set<string>();
+              set.add(tunnel.nCoA);
+              admittedNCoAs.set(tunnel.sessionId, set);
               for (const gate of nCoAGates) {
                 await gate.allow(tunnel.nCoA, ttlMs).catch((error) =>
                   _logger.warn("CTN {ctn}: cannot admit {nCoA} at the CA: {error}", {

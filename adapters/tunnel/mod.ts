@@ -18,3 +18,4 @@ export * from "./pht_ar.ts";
 export * from "./pht_mn.ts";
 export * from "./tun.ts";
 export * from "./tun_glue.ts";
+export * from "./ipv6_autoconf_glue.ts";

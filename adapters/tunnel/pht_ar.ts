@@ -21,6 +21,26 @@
  * while the buffer is still held: the MN is leaving for (or already on) the CTN link,
  * so the AR must stop answering ARP for the nCoA while it keeps routing to the buffer.
  *
+ * IPv6 pre-configuration (RFC 6252 section 7.3.4, Appendix A): a create carrying the
+ * Interface Identifier TLV asks for IPv6 autoconf. Its nCoA is `::` (pending): the
+ * tunnel is granted without a route, and right after the create-ack the AR seals its
+ * Router Advertisement for the CTN link into the tunnel
+ * ({@link PhtArIpv6Autoconf.routerAdvertisement}); a Router Solicitation the MN sends
+ * through the tunnel is answered with it again (RFC 4861 section 6.2.6), which covers
+ * an RA lost or received before the MN had its keys. The MN forms its nCoA by SLAAC and
+ * names it in an authenticated `update`; the AR runs DAD for it on the CTN link
+ * ({@link PhtArIpv6Autoconf.checkAddress}, proactive DAD), and only when it is unique
+ * routes it into the tunnel (`onTunnelUp`, which installs the route and the neighbour
+ * proxy) and answers `update-ack`; a duplicate is refused with the error `Duplicate`,
+ * and the MN forms another address (RFC 7217 section 6). Until then no inner packet
+ * but a Router Solicitation is accepted from the tunnel. `onTunnelUp`,
+ * `onTunnelDeleted` and `onTunnelDown` fire only for a tunnel whose nCoA is known.
+ *
+ * Address resolution (RFC 6252 Appendix B): the MN may send its link-layer address on
+ * the CTN link in create or update (Link-Layer Address TLV); the AR only keeps it and
+ * shows it in {@link PhtArTunnel.linkLayerAddress}, for the hooks to install a
+ * neighbour entry at the switch (`tun_glue.ts`).
+ *
  * Data path: the AR holds the raw MN-AR key, so it derives each tunnel's data keys as
  * bytes and seals / opens synchronously with `node:crypto` (`_fast_aead.ts`; same
  * frames as the WebCrypto path of `lib/pht/pht_data_seal.ts`). Datagrams are handed to
@@ -82,8 +102,20 @@ export interface PhtArTunnel {
   readonly sessionId: number;
   /** The MN's outer address, as given in create. */
   readonly oCoA: string;
-  /** The MN's inner address: packets to it go into the tunnel. */
+  /**
+   * The MN's inner address: packets to it go into the tunnel. `::` while an IPv6
+   * autoconf tunnel waits for the MN's `update` (RFC 6252 section 7.3.4).
+   */
   readonly nCoA: string;
+  /** Whether the MN asked for IPv6 autoconf through the tunnel (section 7.3.4). */
+  readonly autoconf: boolean;
+  /** The MN's interface identifier (8 bytes), for an autoconf tunnel. */
+  readonly interfaceId?: Uint8Array;
+  /**
+   * The MN's link-layer address on the CTN link as it announced it (Appendix B),
+   * lower-case colon-separated hex (`02:00:00:00:00:0b`).
+   */
+  readonly linkLayerAddress?: string;
   /** Where frames for the MN go: the source of its latest authenticated frame. */
   readonly peer: { readonly address: string; readonly port: number };
   /** When created, ms. */
@@ -103,6 +135,40 @@ export interface PhtArTunnel {
    * interface); absent when copies go to {@link PhtArOptions.deliverDirect}.
    */
   readonly copyPort?: number;
+}
+
+/**
+ * What the AR needs to offer IPv6 autoconf through its tunnels (RFC 6252 section
+ * 7.3.4, Appendix A); `ipv6_autoconf_glue.ts` builds it from the CTN link's prefix.
+ */
+export interface PhtArIpv6Autoconf {
+  /**
+   * The Router Advertisement of the CTN link for this MN, an IPv6 packet (e.g.
+   * `buildRaForTunnel`); sealed into the tunnel after the create-ack and in answer
+   * to a Router Solicitation from the tunnel.
+   *
+   * @param tunnel the autoconf tunnel
+   * @returns the RA packet
+   */
+  routerAdvertisement(tunnel: PhtArTunnel): Uint8Array;
+  /**
+   * Proactive DAD for the address the MN formed (Appendix A), on the CTN link; must
+   * not install the neighbour proxy (`onTunnelUp` does). A rejection refuses the
+   * update (`Refused`).
+   *
+   * @param tunnel the tunnel, nCoA still `::`
+   * @param nCoA the address the MN named
+   * @returns `unique` or `duplicate`
+   */
+  checkAddress(tunnel: PhtArTunnel, nCoA: string): Promise<"unique" | "duplicate">;
+  /**
+   * Whether the MN may use this address here at all (in the CTN's prefix); default:
+   * any global unicast IPv6 address.
+   *
+   * @param nCoA the address the MN named, canonical text
+   * @returns false to refuse the update with `BadRequest`
+   */
+  acceptsAddress?(nCoA: string): boolean;
 }
 
 /** Options of {@linkcode PhtAr.listen}. */
@@ -142,6 +208,11 @@ export interface PhtArOptions {
   readonly maxLifetimeMs?: number;
   /** Clock, epoch ms; default `performance.timeOrigin + performance.now()`. */
   readonly now?: () => number;
+  /**
+   * IPv6 autoconf through the tunnel (RFC 6252 section 7.3.4); without it a create
+   * asking for autoconf is refused with `BadRequest`.
+   */
+  readonly ipv6Autoconf?: PhtArIpv6Autoconf;
 }
 
 /** Counters of a {@linkcode PhtAr}. */
@@ -186,13 +257,24 @@ export interface PhtArStats {
   readonly probes: number;
   /** Datagrams the socket failed to send (counted, logged at debug level). */
   readonly sendErrors: number;
+  /** Router Advertisements sealed into autoconf tunnels (section 7.3.4). */
+  readonly routerAdvertisements: number;
+  /** Router Solicitations received through autoconf tunnels. */
+  readonly routerSolicitations: number;
+  /** Updates whose address proactive DAD found unique and the AR now routes. */
+  readonly addressesAssigned: number;
+  /** Updates refused because the address is in use (Appendix A). */
+  readonly duplicates: number;
 }
 
 interface _Tunnel {
   readonly id: number;
   readonly sessionId: number;
   readonly oCoA: string;
-  readonly nCoA: string;
+  nCoA: string;
+  readonly autoconf: boolean;
+  readonly interfaceId: Uint8Array | undefined;
+  linkLayerAddress: string | undefined;
   readonly createdAt: number;
   readonly mnNonce: Uint8Array;
   readonly arNonce: Uint8Array;
@@ -264,6 +346,10 @@ export class PhtAr implements AsyncDisposable {
     copied: 0,
     probes: 0,
     sendErrors: 0,
+    routerAdvertisements: 0,
+    routerSolicitations: 0,
+    addressesAssigned: 0,
+    duplicates: 0,
   };
 
   private constructor(socket: Socket, options: PhtArOptions) {
@@ -403,6 +489,20 @@ export class PhtAr implements AsyncDisposable {
   }
 
   /**
+   * Seals the CTN link's Router Advertisement into an autoconf tunnel (RFC 6252
+   * section 7.3.4), e.g. periodically (RFC 4861 section 6.2.4). The AR already sends
+   * one after the create-ack and one per Router Solicitation from the tunnel.
+   *
+   * @param tunnelId the tunnel
+   * @returns `false` for an unknown, deleted or non-autoconf tunnel
+   */
+  sendRouterAdvertisement(tunnelId: number): boolean {
+    const tunnel = this.#tunnels.get(tunnelId);
+    if (tunnel === undefined || tunnel.deleted || !tunnel.autoconf || this.#closed) return false;
+    return this.#advertise(tunnel);
+  }
+
+  /**
    * The tunnels held now, live or deleted with a buffer still held.
    *
    * @returns snapshots
@@ -445,6 +545,24 @@ export class PhtAr implements AsyncDisposable {
 
   // -------------------------------------------------------------------------
 
+  #advertise(tunnel: _Tunnel): boolean {
+    const autoconf = this.#options.ipv6Autoconf;
+    if (autoconf === undefined) return false;
+    let packet: Uint8Array;
+    try {
+      packet = autoconf.routerAdvertisement(this.#view(tunnel));
+    } catch (error) {
+      _logger.warn("PHT AR cannot build the RA for tunnel {id}: {error}", {
+        id: tunnel.id,
+        error: String(error),
+      });
+      return false;
+    }
+    this.#stats.routerAdvertisements++;
+    this.#sendData(tunnel, packet, tunnel.peer);
+    return true;
+  }
+
   #bufferTotalsNow(): { overflow: number; age: number; buffered: number; flushed: number } {
     const t = { ...this.#bufferTotals };
     const now = this.#now();
@@ -481,6 +599,9 @@ export class PhtAr implements AsyncDisposable {
       sessionId: t.sessionId,
       oCoA: t.oCoA,
       nCoA: t.nCoA,
+      autoconf: t.autoconf,
+      ...(t.interfaceId === undefined ? {} : { interfaceId: t.interfaceId.slice() }),
+      ...(t.linkLayerAddress === undefined ? {} : { linkLayerAddress: t.linkLayerAddress }),
       peer: { ...t.peer },
       createdAt: t.createdAt,
       expiresAt: t.expiresAt,
@@ -578,6 +699,8 @@ export class PhtAr implements AsyncDisposable {
       this.#gone.delete(this.#gone.keys().next().value!);
     }
     this.#forgetSessionIfIdle(tunnel.sessionId);
+    // An autoconf tunnel whose address never came up had no route to remove.
+    if (tunnel.nCoA === _PENDING) return;
     const view = this.#view(tunnel);
     Promise.resolve()
       .then(() => this.#options.onTunnelDown?.(view, reason))
@@ -590,6 +713,7 @@ export class PhtAr implements AsyncDisposable {
   }
 
   async #notifyDeleted(tunnel: _Tunnel): Promise<void> {
+    if (tunnel.nCoA === _PENDING) return;
     try {
       await this.#options.onTunnelDeleted?.(this.#view(tunnel));
     } catch (error) {
@@ -702,7 +826,14 @@ export class PhtAr implements AsyncDisposable {
       this.#stats.malformed++;
       return;
     }
-    if (source !== tunnel.nCoA) {
+    if (tunnel.autoconf && _isRouterSolicitation(packet)) {
+      // RFC 4861 section 6.2.6 through the PHT (RFC 6252 section 7.3.4): answer with
+      // the CTN link's RA; the solicitation itself goes nowhere.
+      this.#stats.routerSolicitations++;
+      this.#advertise(tunnel);
+      return;
+    }
+    if (source !== tunnel.nCoA || tunnel.nCoA === _PENDING) {
       this.#drop("spoofed", `tunnel ${id} inner source ${source}`);
       return;
     }
@@ -878,6 +1009,9 @@ export class PhtAr implements AsyncDisposable {
         tunnel.copyTo = undefined;
         tunnel.copyPort = undefined;
         return await reply({ kind: "copy-stop-ack", ...base });
+      case "update":
+        if (tunnel.deleted) return await error(PhtErrorCode.UnknownTunnel);
+        return await this.#update(tunnel, m, reply, error);
       default:
         // An answer kind sent to the AR: authenticated but meaningless.
         _logger.debug("PHT AR ignored {kind}", { kind: m.kind });
@@ -893,7 +1027,30 @@ export class PhtAr implements AsyncDisposable {
     error: (code: PhtErrorCodeValue) => Promise<void>,
   ): Promise<void> {
     const nCoA = _canonicalIp(m.nCoA);
-    const existing = this.#byNCoA.get(nCoA);
+    const autoconf = m.interfaceId !== undefined;
+    if (
+      autoconf !== (nCoA === _PENDING) || (autoconf && this.#options.ipv6Autoconf === undefined)
+    ) {
+      // Autoconf needs the pending nCoA and an AR that offers it; `::` is no inner
+      // address otherwise.
+      _logger.info("PHT AR refused create: nCoA {nCoA}, autoconf {autoconf}", { nCoA, autoconf });
+      return await error(PhtErrorCode.BadRequest);
+    }
+    if (autoconf) {
+      for (const t of this.#tunnels.values()) {
+        if (t.sessionId === m.sessionId && !t.deleted && _equal(t.mnNonce, m.mnNonce)) {
+          // A retransmitted autoconf create whose answer was lost.
+          return await reply({
+            kind: "create-ack",
+            tunnelId: t.id,
+            sequence: m.sequence,
+            lifetimeMs: t.lifetimeMs,
+            arNonce: t.arNonce,
+          });
+        }
+      }
+    }
+    const existing = autoconf ? undefined : this.#byNCoA.get(nCoA);
     if (existing !== undefined) {
       if (existing.sessionId !== m.sessionId) {
         _logger.info("PHT AR refused create: {nCoA} is tunnelled for another session", { nCoA });
@@ -924,6 +1081,9 @@ export class PhtAr implements AsyncDisposable {
       sessionId: m.sessionId,
       oCoA: _canonicalIp(m.oCoA),
       nCoA,
+      autoconf,
+      interfaceId: m.interfaceId?.slice(),
+      linkLayerAddress: m.linkLayerAddress === undefined ? undefined : _macText(m.linkLayerAddress),
       createdAt: now,
       mnNonce: m.mnNonce,
       arNonce,
@@ -945,10 +1105,11 @@ export class PhtAr implements AsyncDisposable {
       timer: undefined,
     };
     this.#tunnels.set(id, tunnel);
-    this.#byNCoA.set(nCoA, tunnel);
+    if (!autoconf) this.#byNCoA.set(nCoA, tunnel);
     this.#arm(tunnel);
     try {
-      await this.#options.onTunnelUp?.(this.#view(tunnel));
+      // An autoconf tunnel comes up when its address is known (see #update).
+      if (!autoconf) await this.#options.onTunnelUp?.(this.#view(tunnel));
     } catch (e) {
       _logger.warn("PHT onTunnelUp for {nCoA} failed: {error}", { nCoA, error: String(e) });
       this.#release(tunnel, "closed");
@@ -963,6 +1124,80 @@ export class PhtAr implements AsyncDisposable {
       lifetimeMs,
     });
     await reply({ kind: "create-ack", tunnelId: id, sequence: m.sequence, lifetimeMs, arNonce });
+    // Section 7.3.4: the RA follows the create-ack on the same socket (in order).
+    if (autoconf) this.#advertise(tunnel);
+  }
+
+  /**
+   * An update (RFC 6252 section 7.3.4, Appendices A and B): records the MN's
+   * link-layer address; for an autoconf tunnel still pending, runs proactive DAD for
+   * the named address and routes it into the tunnel when unique.
+   */
+  async #update(
+    tunnel: _Tunnel,
+    m: Extract<PhtManagementMessage, { kind: "update" }>,
+    reply: (message: PhtManagementMessage) => Promise<void>,
+    error: (code: PhtErrorCodeValue) => Promise<void>,
+  ): Promise<void> {
+    const base = { tunnelId: tunnel.id, sequence: m.sequence };
+    if (m.linkLayerAddress !== undefined) {
+      tunnel.linkLayerAddress = _macText(m.linkLayerAddress);
+    }
+    const nCoA = _canonicalIp(m.nCoA);
+    if (tunnel.nCoA !== _PENDING) {
+      // Only the link-layer address can change; a retransmitted update is answered again.
+      if (nCoA !== tunnel.nCoA) return await error(PhtErrorCode.BadRequest);
+      return await reply({ kind: "update-ack", ...base, nCoA });
+    }
+    const autoconf = this.#options.ipv6Autoconf;
+    if (
+      autoconf === undefined || !_globalUnicastV6(nCoA) ||
+      (autoconf.acceptsAddress !== undefined && !autoconf.acceptsAddress(nCoA))
+    ) {
+      _logger.info("PHT AR refused update of tunnel {id}: {nCoA} not acceptable", {
+        id: tunnel.id,
+        nCoA,
+      });
+      return await error(PhtErrorCode.BadRequest);
+    }
+    if (this.#byNCoA.has(nCoA)) {
+      this.#stats.duplicates++;
+      return await error(PhtErrorCode.Duplicate);
+    }
+    let verdict: "unique" | "duplicate";
+    try {
+      verdict = await autoconf.checkAddress(this.#view(tunnel), nCoA);
+    } catch (e) {
+      _logger.warn("PHT AR: proactive DAD for {nCoA} failed: {error}", {
+        nCoA,
+        error: String(e),
+      });
+      return await error(PhtErrorCode.Refused);
+    }
+    if (this.#tunnels.get(tunnel.id) !== tunnel || tunnel.deleted) {
+      return await error(PhtErrorCode.UnknownTunnel); // expired or deleted during DAD
+    }
+    if (verdict === "duplicate" || this.#byNCoA.has(nCoA)) {
+      this.#stats.duplicates++;
+      _logger.info("PHT AR: {nCoA} is in use on the CTN link, update refused", { nCoA });
+      return await error(PhtErrorCode.Duplicate);
+    }
+    tunnel.nCoA = nCoA;
+    this.#byNCoA.set(nCoA, tunnel);
+    try {
+      await this.#options.onTunnelUp?.(this.#view(tunnel));
+    } catch (e) {
+      _logger.warn("PHT onTunnelUp for {nCoA} failed: {error}", { nCoA, error: String(e) });
+      this.#byNCoA.delete(nCoA);
+      tunnel.nCoA = _PENDING;
+      return await error(PhtErrorCode.Refused);
+    }
+    this.#stats.addressesAssigned++;
+    _logger.info("PHT tunnel {id}: {nCoA} formed by SLAAC, unique, routed", {
+      id: tunnel.id,
+      nCoA,
+    });
+    await reply({ kind: "update-ack", ...base, nCoA });
   }
 
   #grant(requested: number): number {
@@ -982,6 +1217,25 @@ export class PhtAr implements AsyncDisposable {
       });
     }
   }
+}
+
+/** The nCoA of an autoconf tunnel before the MN's update. */
+const _PENDING = "::";
+
+/** Whether an IPv6 packet is an ICMPv6 Router Solicitation (no extension headers). */
+function _isRouterSolicitation(packet: Uint8Array): boolean {
+  return packet.length >= 48 && packet[0]! >> 4 === 6 && packet[6] === 58 && packet[40] === 133;
+}
+
+/** A global unicast IPv6 address text: not `::`, loopback, link-local or multicast. */
+function _globalUnicastV6(address: string): boolean {
+  if (!address.includes(":")) return false;
+  const a = address.toLowerCase();
+  return a !== "::" && a !== "::1" && !a.startsWith("ff") && !/^fe[89ab]/.test(a);
+}
+
+function _macText(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
 function _equal(a: Uint8Array, b: Uint8Array): boolean {

@@ -26,6 +26,16 @@
  * copy-start from it; the AR then seals each copy into the PHT and sends it to that
  * socket, where it is opened and de-duplicated like the tunnelled original.
  *
+ * IPv6 pre-configuration (RFC 6252 section 7.3.4, Appendix A): `open` with
+ * {@link PhtOpenOptions.interfaceId} and the nCoA `::` asks the AR for IPv6 autoconf;
+ * the AR's Router Advertisement then comes through the tunnel. Take it with
+ * {@linkcode PhtTunnelManager.receive} (a data frame that arrives before the tunnel's
+ * keys are derived is held and opened once they are), form the address by SLAAC and
+ * name it with {@linkcode PhtTunnelManager.assignAddress}, which answers `assigned`
+ * once the AR's proactive DAD found it unique, or `duplicate`.
+ * `ipv6_autoconf_glue.ts` runs that sequence. Address resolution (Appendix B):
+ * {@link PhtOpenOptions.linkLayerAddress} tells the AR the MN's MAC on the CTN link.
+ *
  * @module
  */
 import type { Socket } from "node:dgram";
@@ -94,6 +104,37 @@ export interface PhtTunnelManagerOptions {
   readonly now?: () => number;
 }
 
+/** Options of {@linkcode PhtTunnelManager.open} beyond the abort signal. */
+export interface PhtOpenOptions extends PortCallOptions {
+  /**
+   * IPv6 autoconf through the tunnel (RFC 6252 section 7.3.4): the MN's 64-bit
+   * interface identifier, sent in the create's Interface Identifier TLV. The
+   * endpoints' nCoA must then be `::` (pending) until
+   * {@linkcode PhtTunnelManager.assignAddress}.
+   */
+  readonly interfaceId?: Uint8Array;
+  /**
+   * The MN's link-layer address on the CTN link (6 bytes for Ethernet): the AR
+   * installs it as the nCoA's neighbour entry at the switch (RFC 6252 Appendix B).
+   */
+  readonly linkLayerAddress?: Uint8Array;
+}
+
+/** The outcome of {@linkcode PhtTunnelManager.assignAddress}. */
+export type PhtAssignResult =
+  | {
+    /** The AR found the address unique and routes it into the tunnel. */
+    readonly status: "assigned";
+    /** The tunnel's handle with the new nCoA (same id). */
+    readonly handle: TunnelHandle;
+  }
+  | {
+    /** Proactive DAD found the address in use (RFC 6252 Appendix A): form another. */
+    readonly status: "duplicate";
+    /** The address refused. */
+    readonly nCoA: string;
+  };
+
 /** Counters of a {@linkcode PhtTunnelManager}. */
 export interface PhtMnStats {
   /** Datagrams sent (data and management). */
@@ -129,7 +170,17 @@ interface _Pending {
   readonly resolve: (message: PhtManagementMessage) => void;
   readonly reject: (error: PortError) => void;
   readonly allowUnauthenticatedError: boolean;
+  /** Error codes that resolve the exchange (as the error message) instead of rejecting. */
+  readonly acceptErrors: readonly number[];
 }
+
+interface _Waiter {
+  readonly match: (packet: Uint8Array) => boolean;
+  readonly resolve: (packet: Uint8Array) => void;
+}
+
+/** How many data frames the MN holds while the tunnel's keys are being derived. */
+const _EARLY_FRAMES = 16;
 
 interface _Tunnel {
   handle: TunnelHandle;
@@ -150,6 +201,11 @@ interface _Tunnel {
   refreshTimer: ReturnType<typeof setTimeout> | undefined;
   copying: boolean;
   closed: boolean;
+  /** Data frames received before the keys were derived (the RA after the create-ack). */
+  early: PhtDataFrame[] | undefined;
+  waiters: _Waiter[];
+  /** Packets of an autoconf tunnel without its nCoA yet that no `receive` took. */
+  unclaimed: Uint8Array[];
 }
 
 /**
@@ -227,9 +283,18 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     ctn: string,
     endpoints: TunnelEndpoints,
     key: CryptoKey,
-    options?: PortCallOptions,
+    options?: PhtOpenOptions,
   ): Promise<TunnelHandle> {
     const sessionId = this.#options.sessionId(ctn);
+    if ((options?.interfaceId !== undefined) !== (endpoints.nCoA === "::")) {
+      throw new PortError(
+        "TunnelManager",
+        "protocol",
+        `Invalid PHT endpoints: nCoA ${endpoints.nCoA} ${
+          options?.interfaceId === undefined ? "without" : "with"
+        } an interface id (IPv6 autoconf needs the pending nCoA ::)`,
+      );
+    }
     if (sessionId === undefined) {
       throw new PortError("TunnelManager", "not-found", `No MPA-SA with CTN: ${ctn}`);
     }
@@ -283,6 +348,9 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       refreshTimer: undefined,
       copying: false,
       closed: false,
+      early: [],
+      waiters: [],
+      unclaimed: [],
     };
     socket.on("message", (msg: Uint8Array) => this.#onDatagram(tunnel, msg));
     socket.on("error", (error: Error) => {
@@ -299,6 +367,10 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
         nCoA: endpoints.nCoA,
         lifetimeMs: this.#options.lifetimeMs ?? PHT_DEFAULT_LIFETIME_MS,
         mnNonce,
+        ...(options?.interfaceId === undefined ? {} : { interfaceId: options.interfaceId }),
+        ...(options?.linkLayerAddress === undefined
+          ? {}
+          : { linkLayerAddress: options.linkLayerAddress }),
       }), options);
       if (ack.kind !== "create-ack") throw new Error("unreachable");
       tunnel.tunnelId = ack.tunnelId;
@@ -308,12 +380,17 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       tunnel.lifetimeMs = ack.lifetimeMs;
       tunnel.expiresAt = this.#now() + ack.lifetimeMs;
     } catch (error) {
+      tunnel.early = undefined;
       await _closeUdp(socket);
       throw error;
     }
     const opened: TunnelHandle = { ...handle, expiresAt: tunnel.expiresAt };
     tunnel.handle = opened;
     this.#tunnels.set(opened.id, tunnel);
+    // Frames that came with (or before) the create-ack, now that the keys exist.
+    const early = tunnel.early ?? [];
+    tunnel.early = undefined;
+    for (const frame of early) this.#onData(tunnel, frame);
     this.#scheduleRefresh(tunnel);
     _logger.info("PHT tunnel {id} to {ar} for {nCoA}: {lifetimeMs} ms", {
       id: tunnel.tunnelId,
@@ -435,6 +512,115 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
         await _closeUdp(temporary);
       }
     }
+  }
+
+  /**
+   * Takes the next inner packet from the tunnel that `match` accepts, instead of
+   * handing it to `onPacket`: the Router Advertisement the AR sends through an
+   * autoconf tunnel (RFC 6252 section 7.3.4).
+   *
+   * @param handle an open tunnel
+   * @param match which packet to take
+   * @param options `timeoutMs` (default 2000), abort signal
+   * @returns the packet
+   * @throws {PortError} `not-found`, `timeout`, `aborted`
+   */
+  receive(
+    handle: TunnelHandle,
+    match: (packet: Uint8Array) => boolean,
+    options?: PortCallOptions & { readonly timeoutMs?: number },
+  ): Promise<Uint8Array> {
+    let tunnel: _Tunnel;
+    try {
+      tunnel = this.#open(handle);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const queued = tunnel.unclaimed.findIndex(match);
+    if (queued >= 0) return Promise.resolve(tunnel.unclaimed.splice(queued, 1)[0]!);
+    const signal = options?.signal;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        tunnel.waiters = tunnel.waiters.filter((w) => w !== waiter);
+      };
+      const waiter: _Waiter = {
+        match,
+        resolve: (packet) => {
+          done();
+          resolve(packet);
+        },
+      };
+      const onAbort = () => {
+        done();
+        reject(new PortError("TunnelManager", "aborted", "PHT receive aborted"));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new PortError(
+            "TunnelManager",
+            "timeout",
+            `No matching packet through the PHT: ${options?.timeoutMs ?? 2000} ms`,
+          ),
+        );
+      }, options?.timeoutMs ?? 2000);
+      if (signal?.aborted === true) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      tunnel.waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Names the address the MN formed by SLAAC as the tunnel's inner address (RFC 6252
+   * section 7.3.4): the AR runs DAD for it on the CTN link (Appendix A) and routes it
+   * into the tunnel when unique. Also sends the link-layer address when given
+   * (Appendix B). For a tunnel that has its nCoA already, only the same address is
+   * accepted (a link-layer address update).
+   *
+   * @param handle an open tunnel (autoconf: nCoA `::`)
+   * @param nCoA the address
+   * @param options `linkLayerAddress`; `timeoutMs` per try (default 3000: DAD takes
+   *   one to two seconds with Linux defaults), abort signal
+   * @returns `assigned` with the updated handle, or `duplicate`
+   * @throws {PortError} `not-found`, `rejected` (not acceptable), `timeout`, `aborted`
+   */
+  async assignAddress(
+    handle: TunnelHandle,
+    nCoA: string,
+    options?: PortCallOptions & {
+      readonly linkLayerAddress?: Uint8Array;
+      readonly timeoutMs?: number;
+    },
+  ): Promise<PhtAssignResult> {
+    const tunnel = this.#open(handle);
+    const lla = options?.linkLayerAddress;
+    const answer = await this.#exchange(tunnel, "update-ack", (sequence) => ({
+      kind: "update",
+      tunnelId: tunnel.tunnelId,
+      sequence,
+      nCoA,
+      ...(lla === undefined ? {} : { linkLayerAddress: lla }),
+    }), {
+      ...options,
+      timeoutMs: options?.timeoutMs ?? 3000,
+      retries: 2,
+      acceptErrors: [PhtErrorCode.Duplicate],
+    });
+    if (answer.kind !== "update-ack") return { status: "duplicate", nCoA };
+    const updated: TunnelHandle = {
+      ...tunnel.handle,
+      endpoints: { ...tunnel.handle.endpoints, nCoA: answer.nCoA },
+      expiresAt: tunnel.expiresAt,
+    };
+    tunnel.handle = updated;
+    tunnel.unclaimed = [];
+    _logger.info("PHT tunnel {id}: nCoA {nCoA} accepted by the AR", {
+      id: tunnel.tunnelId,
+      nCoA: answer.nCoA,
+    });
+    return { status: "assigned", handle: updated };
   }
 
   /**
@@ -716,6 +902,7 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       readonly retries?: number;
       readonly timeoutMs?: number;
       readonly socket?: Socket;
+      readonly acceptErrors?: readonly number[];
     },
   ): Promise<PhtManagementMessage> {
     const timeoutMs = options?.timeoutMs ?? this.#options.timeoutMs ?? 1000;
@@ -742,6 +929,7 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       const pending: _Pending = {
         expect,
         allowUnauthenticatedError: expect === "create-ack",
+        acceptErrors: options?.acceptErrors ?? [],
         resolve: (message) => {
           if (done) return;
           finish();
@@ -813,6 +1001,12 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
   #onData(tunnel: _Tunnel, frame: PhtDataFrame): void {
     const keys = tunnel.keys;
     const fast = tunnel.fast;
+    if (keys === undefined && fast === undefined && tunnel.early !== undefined) {
+      // The create-ack is being processed: hold the frame until the keys exist.
+      if (tunnel.early.length < _EARLY_FRAMES) tunnel.early.push(_copyFrame(frame));
+      else this.#stats.unexpected++;
+      return;
+    }
     if (
       (keys === undefined && fast === undefined) || frame.header.tunnelId !== tunnel.tunnelId ||
       tunnel.closed
@@ -869,6 +1063,17 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     tunnel.window.accept(sequence);
     if (tunnel.copying && !this.#dedup.admit(packet)) return;
     this.#stats.packetsReceived++;
+    const waiter = tunnel.waiters.find((w) => w.match(packet));
+    if (waiter !== undefined) {
+      waiter.resolve(packet);
+      return;
+    }
+    if (tunnel.handle.endpoints.nCoA === "::") {
+      // Nothing to deliver to before the nCoA exists: keep it for `receive` (the RA
+      // that came with the create-ack).
+      if (tunnel.unclaimed.length < _EARLY_FRAMES) tunnel.unclaimed.push(packet);
+      return;
+    }
     try {
       this.#options.onPacket?.(tunnel.handle, packet);
     } catch (error) {
@@ -906,6 +1111,10 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       this.#stats.badAuth++;
       return;
     }
+    if (m.kind === "error" && pending.acceptErrors.includes(m.code)) {
+      pending.resolve(m);
+      return;
+    }
     if (m.kind === "error") {
       pending.reject(
         new PortError(
@@ -926,6 +1135,10 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
   }
 }
 
+function _copyFrame(frame: PhtDataFrame): PhtDataFrame {
+  return { ...frame, headerBytes: frame.headerBytes.slice(), sealed: frame.sealed.slice() };
+}
+
 function _errorName(code: number): string {
   switch (code) {
     case PhtErrorCode.UnknownSession:
@@ -934,6 +1147,8 @@ function _errorName(code: number): string {
       return "unknown tunnel";
     case PhtErrorCode.BadRequest:
       return "bad request";
+    case PhtErrorCode.Duplicate:
+      return "duplicate address";
     default:
       return "refused";
   }

@@ -28,6 +28,24 @@
  * writes them into the TUN, and with the host route gone the kernel sends them on the
  * CTN link.
  *
+ * IPv6 nCoAs (RFC 6252 section 7.3.4, `ipv6_autoconf_glue.ts`) get a `/128` host route
+ * and a proxy entry for Neighbor Discovery; the first IPv6 tunnel sets
+ * `net.ipv6.conf.all.forwarding=1` and, on the CTN interface, `proxy_ndp=1`,
+ * `forwarding=1` (Linux answers Neighbor Solicitations for a proxied address only on
+ * an interface in router mode) and `neigh.proxy_delay=0`.
+ *
+ * Address resolution learned in advance (Appendix B): when the tunnel names the MN's
+ * link-layer address ({@link ArTunnelLike.linkLayerAddress}, from the PHT's Link-Layer
+ * Address TLV), the switch installs `ip neigh replace nCoA lladdr MAC dev CTN nud
+ * STATE` on the CTN interface, so that the first packets for the MN there need no
+ * ARP / NS round trip: at the delete when the AR does not buffer, else when the
+ * buffer is flushed at the MN's request, just before the flushed packets are written.
+ * Not at a delete while buffering: the neighbour monitor would take the new entry for
+ * the MN's first ARP and flush while the MN is still between links. The state is
+ * `stale` by default (RFC 4861 section 7.3.3: learned without reachability
+ * confirmation; used at once, verified by a unicast probe after
+ * `delay_first_probe_time`), `reachable` on request ({@link ArTunOptions.neighbourState}).
+ *
  * Kernel settings: `ip_forward=1` on the AR; a link-local /32 on the AR's TUN
  * (reverse-path filtering drops packets arriving on an address-less interface whose
  * source routes elsewhere - the flushed packets); reverse-path filtering loose (2) on the
@@ -51,6 +69,7 @@ import { getLogger } from "npm:@logtape/logtape@^2.4.2";
 import type { TunnelHandle } from "../../lib/ports.ts";
 import { type TunDevice, TunError } from "./tun.ts";
 import { _ip, _sysctl } from "./_ip_cmd.ts";
+import { _canonicalIp } from "./_pht_udp.ts";
 
 const log = getLogger(["mpa", "tunnel", "tun"]);
 
@@ -237,6 +256,11 @@ export interface ArTunnelLike {
   readonly buffering?: boolean;
   /** Whether the MN deleted the tunnel and the AR only holds its buffer. */
   readonly deleted?: boolean;
+  /**
+   * The MN's link-layer address on the CTN link (`02:00:00:00:00:0b`), when it told
+   * the AR (RFC 6252 Appendix B).
+   */
+  readonly linkLayerAddress?: string;
 }
 
 /** The AR-side tunnel endpoint as the glue uses it (`PhtAr` fits). */
@@ -277,6 +301,11 @@ export interface ArTunOptions {
    * flushed packets.
    */
   readonly tunAddress?: string;
+  /**
+   * NUD state of the neighbour entry installed from the MN's announced link-layer
+   * address at the switch (RFC 6252 Appendix B): `stale` (default) or `reachable`.
+   */
+  readonly neighbourState?: "stale" | "reachable";
 }
 
 /** The AR's TUN glue: pass {@link ArTunGlue.hooks} to `PhtAr.listen`, then {@link ArTunGlue.start}. */
@@ -331,9 +360,27 @@ export interface ArTunGlue {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function ipv4Destination(packet: Uint8Array): string | undefined {
-  if (packet.length < 20 || packet[0]! >> 4 !== 4) return undefined;
-  return `${packet[16]}.${packet[17]}.${packet[18]}.${packet[19]}`;
+function ipDestination(packet: Uint8Array): string | undefined {
+  if (packet.length >= 20 && packet[0]! >> 4 === 4) {
+    return `${packet[16]}.${packet[17]}.${packet[18]}.${packet[19]}`;
+  }
+  if (packet.length >= 40 && packet[0]! >> 4 === 6) {
+    return _canonicalIp(
+      Array.from(
+        { length: 8 },
+        (_, i) => ((packet[24 + 2 * i]! << 8) | packet[25 + 2 * i]!).toString(16),
+      ).join(":"),
+    );
+  }
+  return undefined;
+}
+
+function isV6(address: string): boolean {
+  return address.includes(":");
+}
+
+function hostRoute(nCoA: string): string {
+  return `${nCoA}/${isV6(nCoA) ? 128 : 32}`;
 }
 
 /**
@@ -365,6 +412,9 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
   /** Flushed packets waiting for their host route to go (see `deliverDirect`). */
   const held = new Map<string, Uint8Array[]>();
   const deliverCounts: Record<string, number> = {};
+  /** The MNs' link-layer addresses on the CTN link, by nCoA (Appendix B). */
+  const macs = new Map<string, string>();
+  let ipv6Ready = false;
   let fromKernel = 0;
   let toKernel = 0;
   let dropped = 0;
@@ -401,7 +451,40 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
 
   const removeRoute = async (nCoA: string) => {
     if (!routed.delete(nCoA)) return;
-    await _ip(["route", "del", `${nCoA}/32`, "dev", tun.name], { ignore: gone });
+    await _ip(["route", "del", hostRoute(nCoA), "dev", tun.name], { ignore: gone });
+  };
+
+  const prepareIpv6 = async () => {
+    if (ipv6Ready) return;
+    await _sysctl("net.ipv6.conf.all.forwarding", 1);
+    await _sysctl(`net.ipv6.conf.${ctn}.forwarding`, 1);
+    await _sysctl(`net.ipv6.conf.${ctn}.proxy_ndp`, 1);
+    await _sysctl(`net.ipv6.neigh.${ctn}.proxy_delay`, 0);
+    ipv6Ready = true;
+  };
+
+  /** Appendix B: the MN's announced link-layer address becomes the nCoA's neighbour entry. */
+  const installNeighbour = async (nCoA: string, mac = macs.get(nCoA)) => {
+    if (mac === undefined) return;
+    const state = options.neighbourState ?? "stale";
+    try {
+      await _ip(["neigh", "replace", nCoA, "lladdr", mac, "dev", ctn, "nud", state]);
+      log.info("Neighbour entry for {nCoA} on {ctn}: {mac} ({state}, RFC 6252 Appendix B)", {
+        nCoA,
+        ctn,
+        mac,
+        state,
+      });
+    } catch (error) {
+      log.warn("Cannot install the neighbour entry for {nCoA}: {error}", {
+        nCoA,
+        error: String(error),
+      });
+    }
+  };
+
+  const rememberMac = (tunnel: ArTunnelLike) => {
+    if (tunnel.linkLayerAddress !== undefined) macs.set(tunnel.nCoA, tunnel.linkLayerAddress);
   };
 
   const deliver = (packet: Uint8Array) => {
@@ -415,7 +498,7 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
     if (result === "no-tunnel") {
       // Queued in the TUN when the MN was heard on the link: the host route is gone,
       // so the kernel now sends it on the CTN link.
-      const dst = ipv4Destination(packet);
+      const dst = ipDestination(packet);
       const queue = dst === undefined ? undefined : held.get(dst);
       if (queue !== undefined) queue.push(packet); // after the flushed ones, in order
       else if (dst !== undefined && direct.has(dst)) write(packet);
@@ -482,7 +565,9 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
       onTunnelUp: async (tunnel) => {
         const nCoA = tunnel.nCoA;
         direct.delete(nCoA);
-        await _ip(["route", "replace", `${nCoA}/32`, "dev", tun.name]);
+        rememberMac(tunnel);
+        if (isV6(nCoA)) await prepareIpv6();
+        await _ip(["route", "replace", hostRoute(nCoA), "dev", tun.name]);
         routed.add(nCoA);
         await _ip(["neigh", "replace", "proxy", nCoA, "dev", ctn]);
         proxied.add(nCoA);
@@ -493,15 +578,19 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
         });
       },
       onTunnelDeleted: async (tunnel) => {
+        rememberMac(tunnel);
         await removeProxy(tunnel.nCoA);
+        // Appendix B. While buffering, the entry waits for the flush (see the module doc).
+        if (tunnel.buffering !== true) await installNeighbour(tunnel.nCoA);
       },
       onTunnelDown: async (tunnel) => {
         const nCoA = tunnel.nCoA;
         await removeProxy(nCoA);
         await removeRoute(nCoA);
+        macs.delete(nCoA);
       },
       deliverDirect: (nCoA, packet) => {
-        const dst = ipv4Destination(packet);
+        const dst = ipDestination(packet);
         if (dst !== undefined && dst !== nCoA) {
           // Copy-and-forward to another address (section 7.6.2) would need the packet
           // re-addressed or encapsulated; the kernel routes by destination only.
@@ -522,7 +611,8 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
         }
         held.set(nCoA, [packet]);
         direct.add(nCoA);
-        void removeRoute(nCoA).finally(() => {
+        const mac = macs.get(nCoA); // onTunnelDown forgets it meanwhile
+        void removeRoute(nCoA).then(() => installNeighbour(nCoA, mac)).finally(() => {
           for (const p of held.get(nCoA) ?? []) write(p);
           held.delete(nCoA);
         });

@@ -33,8 +33,10 @@ import { formatIpv4Address, formatIpv6Address, parseIpAddress } from "./ip_heade
 import {
   PHT_GCM_TAG_LENGTH,
   PHT_HEADER_LENGTH,
+  PHT_INTERFACE_ID_LENGTH,
   PHT_MAC_LENGTH,
   PHT_MAX_DATAGRAM_LENGTH,
+  PHT_MAX_LINK_LAYER_ADDRESS_LENGTH,
   PHT_NONCE_LENGTH,
   PHT_VERSION,
   PhtErrorCode,
@@ -75,6 +77,35 @@ export type PhtManagementMessage =
     readonly lifetimeMs: number;
     /** 16 random bytes of the MN (salt of the data keys). */
     readonly mnNonce: Uint8Array;
+    /**
+     * IPv6 autoconf requested (RFC 6252 section 7.3.4): the MN's 64-bit interface
+     * identifier. `nCoA` is then `::` until an `update` names the SLAAC address.
+     */
+    readonly interfaceId?: Uint8Array;
+    /** The MN's link-layer address on the CTN link (Appendix B). */
+    readonly linkLayerAddress?: Uint8Array;
+  }
+  | {
+    /**
+     * The MN names its inner address, formed by SLAAC from the RA the AR sent through
+     * the tunnel (RFC 6252 section 7.3.4); the AR answers `update-ack` once proactive
+     * DAD found it unique (Appendix A), or an error `Duplicate`.
+     */
+    readonly kind: "update";
+    readonly tunnelId: number;
+    readonly sequence: bigint;
+    /** The new inner address. */
+    readonly nCoA: string;
+    /** The MN's link-layer address on the CTN link (Appendix B), if it changed or was not sent. */
+    readonly linkLayerAddress?: Uint8Array;
+  }
+  | {
+    /** The AR routes `nCoA` into the tunnel. */
+    readonly kind: "update-ack";
+    readonly tunnelId: number;
+    readonly sequence: bigint;
+    /** The inner address now routed. */
+    readonly nCoA: string;
   }
   | {
     /** The AR grants a tunnel. */
@@ -178,6 +209,8 @@ const _KIND_TO_TYPE: Readonly<Record<PhtManagementKind, PhtFrameTypeValue>> = {
   "copy-start-ack": PhtFrameType.CopyStartAck,
   "copy-stop": PhtFrameType.CopyStop,
   "copy-stop-ack": PhtFrameType.CopyStopAck,
+  "update": PhtFrameType.Update,
+  "update-ack": PhtFrameType.UpdateAck,
   "error": PhtFrameType.Error,
 };
 
@@ -307,8 +340,8 @@ export function encodePhtDataFrame(headerBytes: Uint8Array, sealed: Uint8Array):
  *
  * @param message the message
  * @returns header, TLVs and 16 zero bytes
- * @throws {RangeError} for values out of range (bad address text, nonce length,
- *   lifetime or count beyond 32 bits)
+ * @throws {RangeError} for values out of range (bad address text, nonce, interface
+ *   id or link-layer address length, lifetime or count beyond 32 bits)
  *
  * @example
  * ```ts
@@ -327,6 +360,21 @@ export function encodePhtManagement(message: PhtManagementMessage): Uint8Array {
       tlvs.push([PhtTlvType.NCoA, _address(message.nCoA)]);
       tlvs.push([PhtTlvType.Lifetime, _u32(message.lifetimeMs, "lifetime")]);
       tlvs.push([PhtTlvType.MnNonce, _nonce(message.mnNonce)]);
+      if (message.interfaceId !== undefined) {
+        tlvs.push([PhtTlvType.InterfaceId, _interfaceId(message.interfaceId)]);
+      }
+      if (message.linkLayerAddress !== undefined) {
+        tlvs.push([PhtTlvType.LinkLayerAddress, _linkLayer(message.linkLayerAddress)]);
+      }
+      break;
+    case "update":
+      tlvs.push([PhtTlvType.NCoA, _address(message.nCoA)]);
+      if (message.linkLayerAddress !== undefined) {
+        tlvs.push([PhtTlvType.LinkLayerAddress, _linkLayer(message.linkLayerAddress)]);
+      }
+      break;
+    case "update-ack":
+      tlvs.push([PhtTlvType.NCoA, _address(message.nCoA)]);
       break;
     case "create-ack":
       tlvs.push([PhtTlvType.Lifetime, _u32(message.lifetimeMs, "lifetime")]);
@@ -443,7 +491,11 @@ function _message(
 ): PhtManagementMessage {
   const base = { tunnelId: header.tunnelId, sequence: header.sequence };
   switch (kind) {
-    case "create":
+    case "create": {
+      const interfaceId = tlvs.has(PhtTlvType.InterfaceId)
+        ? _need(tlvs, PhtTlvType.InterfaceId, "interface id", PHT_INTERFACE_ID_LENGTH)
+        : undefined;
+      const linkLayerAddress = _readLinkLayer(tlvs);
       return {
         kind,
         ...base,
@@ -452,7 +504,21 @@ function _message(
         nCoA: _readAddress(tlvs, PhtTlvType.NCoA, "nCoA")!,
         lifetimeMs: _readU32(tlvs, PhtTlvType.Lifetime, "lifetime"),
         mnNonce: _readNonce(tlvs, PhtTlvType.MnNonce, "MN nonce"),
+        ...(interfaceId === undefined ? {} : { interfaceId }),
+        ...(linkLayerAddress === undefined ? {} : { linkLayerAddress }),
       };
+    }
+    case "update": {
+      const linkLayerAddress = _readLinkLayer(tlvs);
+      return {
+        kind,
+        ...base,
+        nCoA: _readAddress(tlvs, PhtTlvType.NCoA, "nCoA")!,
+        ...(linkLayerAddress === undefined ? {} : { linkLayerAddress }),
+      };
+    }
+    case "update-ack":
+      return { kind, ...base, nCoA: _readAddress(tlvs, PhtTlvType.NCoA, "nCoA")! };
     case "create-ack":
       return {
         kind,
@@ -520,6 +586,31 @@ function _readAddress(
   throw new MalformedMessageError(
     `Invalid PHT TLV length: ${what} needs 4 or 16 bytes, got ${v.length}`,
   );
+}
+
+function _readLinkLayer(tlvs: Map<number, Uint8Array>): Uint8Array | undefined {
+  const v = tlvs.get(PhtTlvType.LinkLayerAddress);
+  if (v === undefined) return undefined;
+  if (v.length === 0 || v.length > PHT_MAX_LINK_LAYER_ADDRESS_LENGTH) {
+    throw new MalformedMessageError(
+      `Invalid PHT TLV length: link-layer address needs 1 to ${PHT_MAX_LINK_LAYER_ADDRESS_LENGTH} bytes, got ${v.length}`,
+    );
+  }
+  return v;
+}
+
+function _interfaceId(iid: Uint8Array): Uint8Array {
+  if (iid.length !== PHT_INTERFACE_ID_LENGTH) {
+    throw new RangeError(`Invalid PHT interface id length: ${iid.length}`);
+  }
+  return iid;
+}
+
+function _linkLayer(address: Uint8Array): Uint8Array {
+  if (address.length === 0 || address.length > PHT_MAX_LINK_LAYER_ADDRESS_LENGTH) {
+    throw new RangeError(`Invalid PHT link-layer address length: ${address.length}`);
+  }
+  return address;
 }
 
 function _u32(value: number, what: string): Uint8Array {

@@ -91,6 +91,15 @@ export const PhtFrameType = {
   CopyStop: 15,
   /** AR confirms it stopped copying. */
   CopyStopAck: 16,
+  /**
+   * MN names the inner address it formed by SLAAC from the RA sent through the tunnel
+   * (RFC 6252 section 7.3.4); the AR runs DAD for it on the CTN link (Appendix A)
+   * before routing it into the tunnel. Also updates the MN's link-layer address
+   * (Appendix B).
+   */
+  Update: 17,
+  /** AR accepts the address: unique on the CTN link, routed into the tunnel. */
+  UpdateAck: 18,
   /** AR refuses a request, with an error code. */
   Error: 31,
 } as const;
@@ -126,6 +135,20 @@ export const PhtTlvType = {
   Count: 8,
   /** Where copies go (4 or 16 bytes), copy-and-forward (section 7.6.2). */
   Address: 9,
+  /**
+   * The MN's link-layer address on the CTN link (1 to 32 bytes; 6 for Ethernet), in
+   * create or update: the AR installs a neighbour entry nCoA -> this address on the
+   * CTN link at the switch, so that the first packets after it need no address
+   * resolution (RFC 6252 Appendix B).
+   */
+  LinkLayerAddress: 10,
+  /**
+   * The MN's 64-bit IPv6 interface identifier (8 bytes), in create: "IPv6 autoconf
+   * requested" (RFC 6252 section 7.3.4). The create's nCoA is then `::` (pending): the
+   * AR sends its Router Advertisement through the tunnel and waits for an update
+   * naming the address the MN formed.
+   */
+  InterfaceId: 11,
 } as const;
 
 /**
@@ -146,6 +169,11 @@ export const PhtErrorCode = {
   BadRequest: 3,
   /** The AR has no room for another tunnel or the nCoA is taken. */
   Refused: 4,
+  /**
+   * Proactive DAD on the CTN link found the address in use (RFC 6252 Appendix A, RFC
+   * 4862 section 5.4.5): the MN forms another one (RFC 7217 section 6, DAD_Counter).
+   */
+  Duplicate: 5,
 } as const;
 
 /** A value of {@link PhtErrorCode}. */
@@ -156,6 +184,12 @@ export const PHT_DEFAULT_LIFETIME_MS = 60_000;
 
 /** The longest lifetime an AR grants by default, ms. */
 export const PHT_DEFAULT_MAX_LIFETIME_MS = 600_000;
+
+/** Bounds of the Link-Layer Address TLV value, bytes (RFC 6252 Appendix B). */
+export const PHT_MAX_LINK_LAYER_ADDRESS_LENGTH = 32;
+
+/** Length of the Interface Identifier TLV value, bytes (RFC 4862 section 5.5.3 (d)). */
+export const PHT_INTERFACE_ID_LENGTH = 8;
 
 /** Default size of the anti-replay window of data frames, in sequence numbers. */
 export const PHT_REPLAY_WINDOW = 1024;

@@ -294,7 +294,9 @@ describe("mpa preconfigure against mpa ctn and Kea in namespaces (RFC 6252 6.3 s
       expect(ctn!.stderr).not.toContain(PSK_HEX);
       expect(ctn!.stderr).toMatch(/AA stopped: .*\b1 authorized\b/);
       expect(ctn!.stderr).toMatch(/AR stopped: 1 tunnels created/);
-      expect(ctn!.stderr).toMatch(/CA gate removed: 1 admissions, 1 withdrawals, 0 nft errors/);
+      // Two admissions: the MN's oCoA (pre-authentication) and the tunnel's nCoA (so that
+      // it can renew from it after the move); both withdrawn when the SA ends.
+      expect(ctn!.stderr).toMatch(/CA gate removed: 2 admissions, 2 withdrawals, 0 nft errors/);
       const tables = await lab!.exec(ns.ca, ["nft", "list", "tables"]);
       expect(tables.stdout).not.toContain("mpa_ca");
       expect(await lab!.ip(ns.ar, ["-o", "link", "show"])).not.toContain("mpa0");

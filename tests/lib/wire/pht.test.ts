@@ -63,8 +63,8 @@ describe("PHT frame header (RFC 6252 section 7.4, mpa PHT)", () => {
     expect(() => decodePhtHeader(fromHex("0100000000000001"))).toThrow(MalformedMessageError);
     expect(() => decodePhtHeader(fromHex("02000000000000010000000000000001")))
       .toThrow("Unsupported PHT version: 2");
-    expect(() => decodePhtHeader(fromHex("01110000000000010000000000000001")))
-      .toThrow("Unknown PHT frame type: 17");
+    expect(() => decodePhtHeader(fromHex("01140000000000010000000000000001")))
+      .toThrow("Unknown PHT frame type: 20");
   });
 });
 
@@ -187,6 +187,91 @@ describe("PHT management messages (RFC 6252 sections 7.2, 7.4, 7.6)", () => {
       encodePhtManagement({ kind: "refresh", tunnelId: 1, sequence: 1n, lifetimeMs: -1 })
     )
       .toThrow(RangeError);
+  });
+});
+
+// RFC 6252 section 7.3.4 / Appendix B: an IPv6 autoconf create (nCoA pending, `::`)
+// with the MN's interface identifier and its MAC on the CTN link.
+const AUTOCONF_CREATE: PhtManagementMessage = {
+  ...CREATE,
+  nCoA: "::",
+  interfaceId: new Uint8Array([0, 0, 0, 0xff, 0xfe, 0, 0, 0x0b]),
+  linkLayerAddress: new Uint8Array([2, 0, 0, 0, 0, 0x0b]),
+};
+// header | session id | oCoA | nCoA :: | lifetime | MN nonce | interface id | MAC | zero MAC
+const AUTOCONF_CREATE_HEX = "01010000000000000005f1e2d3c4b5a6" + "010401020304" +
+  "0204c000020a" + "0310" + "00".repeat(16) + "04040000ea60" + "0510" + "a5".repeat(16) +
+  "0b08000000fffe00000b" + "0a0602000000000b" + "00".repeat(16);
+// update naming 2001:db8:2::ff:fe00:b (type 17), and its ack (type 18)
+const UPDATE_HEX = "01110000000000050000000000000009" + "0310" +
+  "20010db800020000000000fffe00000b" + "00".repeat(16);
+const UPDATE_ACK_HEX = "01120000000000050000000000000009" + "0310" +
+  "20010db800020000000000fffe00000b" + "00".repeat(16);
+
+describe("PHT IPv6 autoconf and address resolution TLVs (RFC 6252 section 7.3.4, Appendices A, B)", () => {
+  it("section 7.3.4: encodes an autoconf create (interface id, pending nCoA, MAC) to the pinned fixture", () => {
+    expect(hex(encodePhtManagement(AUTOCONF_CREATE))).toBe(AUTOCONF_CREATE_HEX);
+    expect(management(fromHex(AUTOCONF_CREATE_HEX))).toEqual(AUTOCONF_CREATE);
+  });
+
+  it("Appendix B: a create with only the MAC TLV round-trips; a plain create has neither field", () => {
+    const withMac = { ...CREATE, linkLayerAddress: new Uint8Array([2, 0, 0, 0, 0, 7]) };
+    expect(management(encodePhtManagement(withMac))).toEqual(withMac);
+    const plain = management(fromHex(CREATE_HEX));
+    expect("interfaceId" in plain).toBe(false);
+    expect("linkLayerAddress" in plain).toBe(false);
+  });
+
+  it("section 7.3.4: update and update-ack carry the SLAAC nCoA (pinned fixtures)", () => {
+    const update: PhtManagementMessage = {
+      kind: "update",
+      tunnelId: 5,
+      sequence: 9n,
+      nCoA: "2001:db8:2::ff:fe00:b",
+    };
+    expect(hex(encodePhtManagement(update))).toBe(UPDATE_HEX);
+    expect(management(fromHex(UPDATE_HEX))).toEqual(update);
+    const ack: PhtManagementMessage = { ...update, kind: "update-ack" };
+    expect(hex(encodePhtManagement(ack))).toBe(UPDATE_ACK_HEX);
+    expect(management(fromHex(UPDATE_ACK_HEX))).toEqual(ack);
+    const withMac: PhtManagementMessage = {
+      ...update,
+      linkLayerAddress: new Uint8Array([2, 0, 0, 0, 0, 0x0b]),
+    };
+    expect(management(encodePhtManagement(withMac))).toEqual(withMac);
+  });
+
+  it("Appendix A: the Duplicate error code (5) round-trips", () => {
+    const error: PhtManagementMessage = { kind: "error", tunnelId: 5, sequence: 9n, code: 5 };
+    expect(hex(encodePhtManagement(error))).toBe(
+      "011f0000000000050000000000000009" + "070105" + "00".repeat(16),
+    );
+    expect(management(encodePhtManagement(error))).toEqual(error);
+  });
+
+  it("refuses an ill-sized interface id or MAC, and an update without its nCoA", () => {
+    const badIid = AUTOCONF_CREATE_HEX.replace("0b08000000fffe00000b", "0b07000000fffe0000");
+    expect(() => decodePhtFrame(fromHex(badIid)))
+      .toThrow("Invalid PHT TLV length: interface id needs 8 bytes, got 7");
+    const noMac = AUTOCONF_CREATE_HEX.replace("0a0602000000000b", "0a00");
+    expect(() => decodePhtFrame(fromHex(noMac)))
+      .toThrow("link-layer address needs 1 to 32 bytes, got 0");
+    expect(() => decodePhtFrame(fromHex("01110000000000050000000000000009" + "00".repeat(16))))
+      .toThrow("Missing PHT TLV: nCoA");
+    expect(() =>
+      encodePhtManagement(
+        { ...AUTOCONF_CREATE, interfaceId: new Uint8Array(4) } as PhtManagementMessage,
+      )
+    ).toThrow("Invalid PHT interface id length: 4");
+    expect(() =>
+      encodePhtManagement({
+        kind: "update",
+        tunnelId: 1,
+        sequence: 1n,
+        nCoA: "2001:db8::1",
+        linkLayerAddress: new Uint8Array(33),
+      })
+    ).toThrow("Invalid PHT link-layer address length: 33");
   });
 });
 
