@@ -7,6 +7,9 @@
  * PCMU) to the media address of the caller's SDP, started when the ACK confirms the
  * dialog and redirected to the new SDP c= address and m= port the moment a
  * re-INVITE is accepted, before its 200 goes out (the binding update of section 7.5).
+ * With `answerDelayMs` it is a slow callee: the final response waits (after 100
+ * Trying), and a CANCEL that comes first stops the INVITE: 200 to the CANCEL, 487 to
+ * the INVITE (section 9.2), and a cancelled re-INVITE changes nothing.
  *
  * @example
  * ```ts
@@ -40,6 +43,7 @@ import {
   type SipResponse,
   sipResponseTo,
   toHeader,
+  topVia,
 } from "../../lib/wire/sip.ts";
 import {
   type DatagramEndpoint,
@@ -81,6 +85,12 @@ export interface SipCorrespondentOptions {
   /** Send 180 Ringing before the 200 of an initial INVITE; default true. */
   readonly ringing?: boolean;
   /**
+   * How long the final response to an INVITE (initial or re-INVITE) waits after
+   * 100 Trying, ms: a CANCEL can stop it meanwhile (RFC 3261 section 9.2). Default
+   * 0: answered at once (and a re-INVITE without 100 Trying).
+   */
+  readonly answerDelayMs?: number;
+  /**
    * Decides on every INVITE (initial or re-INVITE): a refusal, or `undefined` to
    * accept. Default: accept.
    */
@@ -118,6 +128,14 @@ export type SipCorrespondentEvent =
   }
   /** A re-INVITE arrived (accepted or not). */
   | { readonly type: "reinvite"; readonly at: number; readonly callId: string }
+  /** A CANCEL stopped an INVITE before its final response (487, RFC 3261 section 9.2). */
+  | {
+    readonly type: "cancelled";
+    readonly at: number;
+    readonly callId: string;
+    /** Whether it was a re-INVITE (the call goes on unchanged) or the initial INVITE. */
+    readonly reinvite: boolean;
+  }
   /** The call ended: BYE, or no ACK for a 200 within 64*T1 (section 13.3.1.4). */
   | {
     readonly type: "ended";
@@ -152,6 +170,10 @@ export interface SipCorrespondentStats {
   readonly acks: number;
   /** BYEs received in a dialog. */
   readonly byes: number;
+  /** CANCELs received. */
+  readonly cancels: number;
+  /** INVITEs answered 487 because a CANCEL came first (RFC 3261 section 9.2). */
+  readonly cancelled: number;
   /** 200 OK retransmissions while waiting for the ACK (RFC 3261 section 13.3.1.4). */
   readonly okRetransmissions: number;
   /** Retransmitted requests answered again from the server transaction. */
@@ -196,6 +218,20 @@ interface _Call {
   confirmed: boolean;
   reinvites: number;
   ended: boolean;
+  /** The INVITE received and not answered yet (`answerDelayMs`). */
+  unanswered: _Invite | undefined;
+}
+
+/** An INVITE server transaction the core may still answer, for CANCEL (section 9.2). */
+interface _Invite {
+  readonly call: _Call;
+  readonly initial: boolean;
+  /** Answers the INVITE (its server transaction keeps the response). */
+  readonly reply: _Reply;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  answered: boolean;
+  /** Until when a CANCEL still matches it (64*T1). */
+  readonly until: number;
 }
 
 function _mediaOf(sdp: SessionDescription): DatagramEndpoint | undefined {
@@ -219,6 +255,8 @@ export class SipCorrespondent {
   readonly #now: () => number;
   readonly #node: _SipNode;
   readonly #calls = new Map<string, _Call>();
+  /** INVITE server transactions by branch, for CANCEL matching (section 9.2). */
+  readonly #invites = new Map<string, _Invite>();
   readonly #events: SipCorrespondentEvent[] = [];
   readonly #waiters = new Set<() => void>();
   #sip!: DatagramTransport;
@@ -230,6 +268,8 @@ export class SipCorrespondent {
     refused: 0,
     acks: 0,
     byes: 0,
+    cancels: 0,
+    cancelled: 0,
     okRetransmissions: 0,
   };
 
@@ -428,13 +468,15 @@ export class SipCorrespondent {
         this.#end(call, "bye");
         return;
       }
+      case "CANCEL":
+        return this.#onCancel(request, reply);
       case "OPTIONS":
         return void reply(200, call?.localTag, {
-          headers: [{ name: "Allow", value: "INVITE, ACK, BYE, OPTIONS" }],
+          headers: [{ name: "Allow", value: "INVITE, ACK, BYE, CANCEL, OPTIONS" }],
         });
       default:
         return void reply(405, call?.localTag, {
-          headers: [{ name: "Allow", value: "INVITE, ACK, BYE, OPTIONS" }],
+          headers: [{ name: "Allow", value: "INVITE, ACK, BYE, CANCEL, OPTIONS" }],
         });
     }
   }
@@ -479,14 +521,87 @@ export class SipCorrespondent {
       confirmed: false,
       reinvites: 0,
       ended: false,
+      unanswered: undefined,
     };
     this.#calls.set(id, call);
     if (this.#options.ringing !== false) reply(180, localTag);
-    const ok = reply(200, localTag, {
-      body: this.#answerSdp(),
-      headers: [{ name: "Contact", value: this.#contact() }],
+    this.#answer(request, call, true, reply, () => {
+      const ok = reply(200, localTag, {
+        body: this.#answerSdp(),
+        headers: [{ name: "Contact", value: this.#contact() }],
+      });
+      this.#awaitAck(call, ok, from, transport, offer === undefined);
     });
-    this.#awaitAck(call, ok, from, transport, offer === undefined);
+  }
+
+  /**
+   * Answers an INVITE now, or after `answerDelayMs` unless a CANCEL comes first; the
+   * transaction is kept for CANCEL matching for 64*T1 either way (section 9.2).
+   */
+  #answer(
+    request: SipRequest,
+    call: _Call,
+    initial: boolean,
+    reply: _Reply,
+    accept: () => void,
+  ): void {
+    const now = this.#now();
+    for (const [b, t] of this.#invites) if (t.until <= now) this.#invites.delete(b);
+    const entry: _Invite = {
+      call,
+      initial,
+      reply,
+      timer: undefined,
+      answered: false,
+      until: now + 64 * this.#timers.t1Ms,
+    };
+    const branch = topVia(request).branch;
+    if (branch !== undefined) this.#invites.set(branch, entry);
+    const delay = this.#options.answerDelayMs ?? 0;
+    const fire = () => {
+      if (entry.answered || call.ended) return;
+      entry.answered = true;
+      entry.timer = undefined;
+      if (call.unanswered === entry) call.unanswered = undefined;
+      accept();
+    };
+    if (delay <= 0) return fire();
+    call.unanswered = entry;
+    entry.timer = setTimeout(fire, delay);
+  }
+
+  /** CANCEL (RFC 3261 section 9.2): 200 to it; 487 to its INVITE when not answered yet. */
+  #onCancel(request: SipRequest, reply: _Reply): void {
+    this.#stats.cancels++;
+    const branch = topVia(request).branch;
+    const entry = branch === undefined ? undefined : this.#invites.get(branch);
+    if (entry === undefined || callId(request) !== entry.call.callId) {
+      return void reply(481, undefined);
+    }
+    const call = entry.call;
+    reply(200, call.localTag);
+    // Answered already: the CANCEL has no effect on the INVITE or the session.
+    if (entry.answered) return;
+    entry.answered = true;
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (call.unanswered === entry) call.unanswered = undefined;
+    entry.reply(487, call.localTag);
+    this.#stats.cancelled++;
+    _logger.info("SIP correspondent: {what} of call {callId} cancelled (487)", {
+      what: entry.initial ? "INVITE" : "re-INVITE",
+      callId: call.callId,
+    });
+    if (entry.initial) {
+      call.ended = true;
+      this.#calls.delete(call.callId);
+    }
+    this.#emit({
+      type: "cancelled",
+      at: this.#now(),
+      callId: call.callId,
+      reinvite: !entry.initial,
+    });
   }
 
   #refuse(refusal: SipRefusal, tag: string, reply: _Reply): void {
@@ -504,8 +619,9 @@ export class SipCorrespondent {
     if (toHeader(request).tag !== call.localTag) return void reply(481, undefined);
     // Requests out of order in the dialog (RFC 3261 section 12.2.2).
     if (seq <= call.remoteCseq) return void reply(500, call.localTag);
-    // An INVITE while the previous 200 is unacknowledged (RFC 3261 section 14.2).
-    if (call.pending !== undefined) {
+    // An INVITE while the previous 200 is unacknowledged, or before the previous
+    // INVITE was answered (RFC 3261 section 14.2).
+    if (call.pending !== undefined || call.unanswered !== undefined) {
       return void reply(500, call.localTag, { headers: [{ name: "Retry-After", value: "1" }] });
     }
     call.remoteCseq = seq;
@@ -519,17 +635,20 @@ export class SipCorrespondent {
     }
     const offer = this.#offerOf(request);
     if (offer === "bad") return void reply(488, call.localTag);
-    const contact = contacts(request)[0]?.uri;
-    if (contact !== undefined) call.remoteTarget = contact;
-    call.reinvites++;
-    // Redirect first, then answer: the stream moves the moment the re-INVITE is
-    // accepted (RFC 6252 section 7.5), not when the ACK arrives.
-    if (offer !== undefined) this.#redirect(call, _mediaOf(offer));
-    const ok = reply(200, call.localTag, {
-      body: this.#answerSdp(),
-      headers: [{ name: "Contact", value: this.#contact() }],
+    if ((this.#options.answerDelayMs ?? 0) > 0) reply(100, undefined);
+    this.#answer(request, call, false, reply, () => {
+      const contact = contacts(request)[0]?.uri;
+      if (contact !== undefined) call.remoteTarget = contact;
+      call.reinvites++;
+      // Redirect first, then answer: the stream moves the moment the re-INVITE is
+      // accepted (RFC 6252 section 7.5), not when the ACK arrives.
+      if (offer !== undefined) this.#redirect(call, _mediaOf(offer));
+      const ok = reply(200, call.localTag, {
+        body: this.#answerSdp(),
+        headers: [{ name: "Contact", value: this.#contact() }],
+      });
+      this.#awaitAck(call, ok, from, transport, offer === undefined);
     });
-    this.#awaitAck(call, ok, from, transport, offer === undefined);
   }
 
   #redirect(call: _Call, media: DatagramEndpoint | undefined): void {
@@ -653,6 +772,14 @@ export class SipCorrespondent {
     if (call.ended) return;
     call.ended = true;
     call.stream?.stop();
+    const unanswered = call.unanswered;
+    call.unanswered = undefined;
+    if (unanswered !== undefined && !unanswered.answered) {
+      // A BYE ends the INVITE still pending with 487 (RFC 3261 section 15.1.2).
+      unanswered.answered = true;
+      if (unanswered.timer !== undefined) clearTimeout(unanswered.timer);
+      unanswered.reply(487, call.localTag);
+    }
     if (call.pending?.timer !== undefined) clearTimeout(call.pending.timer);
     call.pending = undefined;
     this.#calls.delete(call.callId);
@@ -665,6 +792,10 @@ export class SipCorrespondent {
    * @returns when closed
    */
   async close(): Promise<void> {
+    for (const invite of this.#invites.values()) {
+      if (invite.timer !== undefined) clearTimeout(invite.timer);
+    }
+    this.#invites.clear();
     for (const call of [...this.#calls.values()]) {
       call.stream?.stop();
       if (call.pending?.timer !== undefined) clearTimeout(call.pending.timer);

@@ -17,6 +17,15 @@
  * section 17.1 (T1 = 500 ms by default); a retransmitted 2xx to an INVITE is
  * acknowledged again (section 13.2.2.4).
  *
+ * An aborted binding update never leaves the UA and the correspondent out of step:
+ * its promise rejects at once, but a re-INVITE that already left runs on in the
+ * background. A 2xx is acknowledged and adopted (the new contact, care-of address
+ * and SDP are the dialog's from then on); while only provisional responses came,
+ * the re-INVITE is cancelled (CANCEL, section 9.1), and the correspondent answers it
+ * 487. The next re-INVITE waits until that transaction is over and its ACK sent
+ * (section 14.1: one INVITE transaction at a time), so the correspondent never
+ * answers it 491 or 500.
+ *
  * @example
  * ```ts
  * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
@@ -61,6 +70,8 @@ import {
   cseq,
   expires,
   fromHeader,
+  header,
+  headers,
   newBranch,
   newCallId,
   newTag,
@@ -165,6 +176,10 @@ export interface SipMobilityStats extends Readonly<_SipNodeStats> {
   readonly registers: number;
   /** ACKs sent again for a retransmitted 2xx (RFC 3261 section 13.2.2.4). */
   readonly ackRetransmissions: number;
+  /** CANCELs sent for re-INVITEs of aborted binding updates (RFC 3261 section 9.1). */
+  readonly cancels: number;
+  /** 2xx answers to re-INVITEs of aborted binding updates, acknowledged and adopted. */
+  readonly adoptedAfterAbort: number;
 }
 
 /** Why the call ended. */
@@ -209,6 +224,66 @@ function _mediaOf(sdp: SessionDescription): DatagramEndpoint | undefined {
   return c === undefined ? undefined : { address: c.address, port: media[i]!.port };
 }
 
+/** A running INVITE client transaction (see `SipMobility.#startInvite`). */
+interface _InviteRun {
+  /** The final response (any status), or the transaction's failure. */
+  readonly response: Promise<SipResponse>;
+  /** The TU gives up: CANCEL once a provisional response came (RFC 3261 section 9.1). */
+  abandon(): void;
+}
+
+/**
+ * The CANCEL of an INVITE (RFC 3261 section 9.1): its Request-URI, Call-ID, To, From
+ * and CSeq number (method CANCEL), its top Via alone (same branch) and its Route.
+ */
+function _cancelOf(invite: SipRequest): SipRequest {
+  const copy = (name: string) => headers(invite, name).map((value) => ({ name, value }));
+  return {
+    kind: "request",
+    method: "CANCEL",
+    uri: invite.uri,
+    version: invite.version,
+    headers: [
+      { name: "Via", value: header(invite, "Via")!.split(",")[0]!.trim() },
+      { name: "Max-Forwards", value: "70" },
+      { name: "To", value: header(invite, "To")! },
+      { name: "From", value: header(invite, "From")! },
+      { name: "Call-ID", value: callId(invite) },
+      { name: "CSeq", value: `${cseq(invite).seq} CANCEL` },
+      ...copy("Route"),
+      { name: "Content-Length", value: "0" },
+    ],
+    body: new Uint8Array(0),
+  };
+}
+
+/** `p`, or a rejection with `error()` as soon as `signal` aborts (`p` runs on). */
+function _abortable<T>(
+  p: Promise<T>,
+  signal: AbortSignal | undefined,
+  error: () => Error,
+): Promise<T> {
+  if (signal === undefined) return p;
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(error());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(error());
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (reason: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(reason);
+      },
+    );
+  });
+}
+
 /**
  * The mobile node's SIP user agent: call setup, binding update by re-INVITE and
  * REGISTER (RFC 6252 section 7.5), teardown.
@@ -232,10 +307,14 @@ export class SipMobility implements MobilityProtocol {
   #dialog: _Dialog | undefined;
   #acks = new Map<number, { bytes: SipRequest; to: DatagramEndpoint }>();
   #timings: SipBindTiming[] = [];
-  #retiring = new Set<ReturnType<typeof setTimeout>>();
+  #retiring = new Map<DatagramTransport, ReturnType<typeof setTimeout>>();
+  /** The re-INVITE of an aborted binding update, running on in the background. */
+  #inviting: Promise<void> | undefined;
   #reinvites = 0;
   #registers = 0;
   #ackRetransmissions = 0;
+  #cancels = 0;
+  #adoptedAfterAbort = 0;
   #ended: Promise<SipCallEnd>;
   #resolveEnded!: (how: SipCallEnd) => void;
 
@@ -316,7 +395,20 @@ export class SipMobility implements MobilityProtocol {
       reinvites: this.#reinvites,
       registers: this.#registers,
       ackRetransmissions: this.#ackRetransmissions,
+      cancels: this.#cancels,
+      adoptedAfterAbort: this.#adoptedAfterAbort,
     };
+  }
+
+  /**
+   * Waits until no INVITE transaction of an aborted binding update is in progress:
+   * its 2xx acknowledged and adopted, or its CANCEL answered (RFC 3261 sections 9.1,
+   * 14.1).
+   *
+   * @returns when the dialog is settled; never rejects
+   */
+  async idle(): Promise<void> {
+    while (this.#inviting !== undefined) await this.#inviting;
   }
 
   #sdpVersion(): string {
@@ -454,47 +546,98 @@ export class SipMobility implements MobilityProtocol {
     }
   }
 
-  /** An INVITE client transaction; after a provisional response, at most 64*T1 more. */
-  async #invite(
+  /** An INVITE client transaction that the caller's signal aborts outright (call setup). */
+  #invite(
     invite: SipRequest,
     to: DatagramEndpoint,
     transport: DatagramTransport,
     options: PortCallOptions,
   ): Promise<SipResponse> {
-    // After a 1xx the INVITE transaction has no timer (RFC 3261 section 17.1.1.2):
-    // the TU bounds the wait itself (as a UAC would CANCEL, section 9).
+    return this.#startInvite(invite, to, transport, options.signal).response;
+  }
+
+  /**
+   * Runs an INVITE client transaction. After a provisional response it waits at most
+   * 64*T1 for the final one (the INVITE transaction has no timer then, RFC 3261
+   * section 17.1.1.2: the TU bounds the wait). `abandon` is the TU giving up without
+   * tearing the transaction down: CANCEL once a provisional response came (section
+   * 9.1: never before), then at most 64*T1 more for the 487; a 2xx still resolves.
+   * `signal` aborts the transaction outright.
+   */
+  #startInvite(
+    invite: SipRequest,
+    to: DatagramEndpoint,
+    transport: DatagramTransport,
+    signal?: AbortSignal,
+  ): _InviteRun {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
-    const onAbort = () => controller.abort();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.signal?.aborted) controller.abort();
-    try {
-      return await this.#node.request(invite, to, transport, {
-        signal: controller.signal,
-        onProvisional: () => {
-          if (timer !== undefined) return;
-          timer = setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, 64 * this.#timers.t1Ms);
-        },
-      });
-    } catch (error) {
-      if (timedOut) {
-        throw new PortError(
-          "MobilityProtocol",
-          "timeout",
-          `SIP INVITE timed out: no final response ${
-            64 * this.#timers.t1Ms
-          } ms after a provisional one`,
-        );
-      }
-      throw error;
-    } finally {
+    let provisional = false;
+    let abandoned = false;
+    let final = false;
+    let cancelled = false;
+    const giveUpIn = (ms: number) => {
       if (timer !== undefined) clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-    }
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, ms);
+    };
+    const cancel = () => {
+      if (cancelled || final) return;
+      cancelled = true;
+      this.#cancels++;
+      const request = _cancelOf(invite);
+      _logger.info("SIP CANCEL of INVITE CSeq {seq} in call {callId} (RFC 3261 section 9.1)", {
+        seq: cseq(invite).seq,
+        callId: callId(invite),
+      });
+      this.#node.request(request, to, transport).then(
+        (response) => _logger.debug("SIP CANCEL answered {status}", { status: response.status }),
+        (error) => _logger.warn("SIP CANCEL failed: {error}", { error: String(error) }),
+      );
+      giveUpIn(64 * this.#timers.t1Ms);
+    };
+    const onAbort = () => controller.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) controller.abort();
+    const response = (async () => {
+      try {
+        return await this.#node.request(invite, to, transport, {
+          signal: controller.signal,
+          onProvisional: () => {
+            if (provisional) return;
+            provisional = true;
+            if (abandoned) cancel();
+            else giveUpIn(64 * this.#timers.t1Ms);
+          },
+        });
+      } catch (error) {
+        if (timedOut) {
+          throw new PortError(
+            "MobilityProtocol",
+            "timeout",
+            `SIP INVITE timed out: no final response ${
+              64 * this.#timers.t1Ms
+            } ms after a provisional one${cancelled ? " and its CANCEL" : ""}`,
+          );
+        }
+        throw error;
+      } finally {
+        final = true;
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      }
+    })();
+    return {
+      response,
+      abandon: () => {
+        if (abandoned) return;
+        abandoned = true;
+        if (provisional) cancel();
+      },
+    };
   }
 
   async #ack(
@@ -542,6 +685,12 @@ export class SipMobility implements MobilityProtocol {
    * up (section 6.3 step 3), directly after the switch (step 6). A 200 is
    * acknowledged; the old address's socket is closed 64*T1 after a successful move.
    *
+   * A re-INVITE waits until the one before it is over (RFC 3261 section 14.1). On
+   * abort the promise rejects at once; a re-INVITE already sent runs on: its 2xx is
+   * acknowledged and adopted (the call moves to `coa` all the same, see
+   * {@link SipMobility.idle}), and while only a provisional response came it is
+   * cancelled (section 9.1).
+   *
    * @param coas the care-of addresses; only the first is bound
    * @param options `signal`; `lifetimeMs` asks for a registration lifetime;
    *   `tunnel` is informational (the socket's source address selects the tunnel)
@@ -560,41 +709,94 @@ export class SipMobility implements MobilityProtocol {
         new PortError("MobilityProtocol", "protocol", "No care-of address to bind"),
       );
     }
-    return this.#queue.run(async () => {
-      if (options.signal?.aborted) {
-        throw new PortError("MobilityProtocol", "aborted", "SIP binding update aborted");
-      }
-      if (this.#dialog === undefined && this.#options.registrar === undefined) {
-        throw new PortError(
-          "MobilityProtocol",
-          "protocol",
-          "No SIP call and no registrar: call start() first",
-        );
-      }
-      const old = this.#transport;
-      const same = old !== undefined && old.local.address === coa;
-      const transport = same ? old : await this.#open(coa);
-      const timing: { -readonly [K in keyof SipBindTiming]: SipBindTiming[K] } = { coa };
-      this.#timings.push(timing);
-      const hadDialog = this.#dialog !== undefined;
-      const [registered, moved] = await Promise.allSettled([
-        this.#options.registrar === undefined
+    const signal = options.signal;
+    const aborted = () =>
+      new PortError("MobilityProtocol", "aborted", "SIP binding update aborted");
+    return _abortable(
+      this.#queue.run(async () => {
+        if (signal?.aborted) throw aborted();
+        if (this.#dialog === undefined && this.#options.registrar === undefined) {
+          throw new PortError(
+            "MobilityProtocol",
+            "protocol",
+            "No SIP call and no registrar: call start() first",
+          );
+        }
+        if (this.#inviting !== undefined) {
+          // One INVITE transaction at a time in a dialog (RFC 3261 section 14.1): the
+          // re-INVITE of an aborted update ends first, its 2xx acknowledged or its
+          // CANCEL answered, so that the correspondent does not answer 491 or 500.
+          _logger.info("SIP re-INVITE to {coa} waits for the previous INVITE transaction", {
+            coa,
+          });
+          await _abortable(this.idle(), signal, aborted);
+        }
+        const old = this.#transport;
+        const same = old !== undefined && old.local.address === coa;
+        const transport = same ? old : this.#unretire(coa) ?? await this.#open(coa);
+        const timing: { -readonly [K in keyof SipBindTiming]: SipBindTiming[K] } = { coa };
+        this.#timings.push(timing);
+        const move = this.#dialog === undefined
+          ? undefined
+          : this.#reinvite(coa, transport, timing);
+        const registering = this.#options.registrar === undefined
           ? Promise.resolve(options.lifetimeMs ?? 1000 * (this.#options.registerExpiresS ?? 3600))
-          : this.#register(coa, transport, options, timing),
-        hadDialog ? this.#reinvite(coa, transport, options, timing) : Promise.resolve(),
-      ]);
-      // The dialog moved (or there is none and the registration took): the new address
-      // is the UA's from now on, even if the other half failed.
-      const switched = hadDialog ? moved.status === "fulfilled" : registered.status === "fulfilled";
-      if (switched) {
-        this.#coa = coa;
-        this.#transport = transport;
-        if (!same && old !== undefined) this.#retire(old);
-      } else if (!same) await this.#node.detach(transport);
-      if (moved.status === "rejected") throw moved.reason;
-      if (registered.status === "rejected") throw registered.reason;
-      return { bound: [coa], lifetimeMs: registered.value };
-    });
+          : this.#register(coa, transport, options, timing);
+        const both = Promise.allSettled([registering, move?.done ?? Promise.resolve()]);
+        let settled;
+        try {
+          settled = await _abortable(both, signal, aborted);
+        } catch (error) {
+          if (move !== undefined) {
+            // The re-INVITE left already: it runs to its end in the background (2xx
+            // acknowledged and adopted, or CANCEL), and the next one waits for it.
+            move.abandon();
+            const background = both.then(() => this.#dropUnused(transport)).finally(() => {
+              if (this.#inviting === background) this.#inviting = undefined;
+            });
+            this.#inviting = background;
+          } else void both.then(() => this.#dropUnused(transport));
+          throw error;
+        }
+        const [registered, moved] = settled;
+        // The dialog moved (its 2xx adopted the address), or there is no dialog and the
+        // registration took: the new address is the UA's from now on, even if the other
+        // half failed.
+        if (move === undefined && registered.status === "fulfilled") this.#adopt(coa, transport);
+        await this.#dropUnused(transport);
+        if (moved.status === "rejected") throw moved.reason;
+        if (registered.status === "rejected") throw registered.reason;
+        return { bound: [coa], lifetimeMs: registered.value };
+      }),
+      signal,
+      aborted,
+    );
+  }
+
+  /** Makes `coa` and its socket the UA's; the previous socket retires. */
+  #adopt(coa: string, transport: DatagramTransport): void {
+    this.#coa = coa;
+    const old = this.#transport;
+    if (old === transport) return;
+    this.#transport = transport;
+    if (old !== undefined) this.#retire(old);
+  }
+
+  /** Closes a socket opened for a move that did not take. */
+  async #dropUnused(transport: DatagramTransport): Promise<void> {
+    if (transport === this.#transport || this.#retiring.has(transport)) return;
+    await this.#node.detach(transport).catch(() => {});
+  }
+
+  /** A retiring socket at `coa`, taken back (a move back within 64*T1). */
+  #unretire(coa: string): DatagramTransport | undefined {
+    for (const [transport, timer] of this.#retiring) {
+      if (transport.local.address !== coa) continue;
+      clearTimeout(timer);
+      this.#retiring.delete(transport);
+      return transport;
+    }
+    return undefined;
   }
 
   /**
@@ -605,10 +807,10 @@ export class SipMobility implements MobilityProtocol {
    */
   #retire(transport: DatagramTransport): void {
     const timer = setTimeout(() => {
-      this.#retiring.delete(timer);
+      this.#retiring.delete(transport);
       this.#node.detach(transport).catch(() => {});
     }, 64 * this.#timers.t1Ms);
-    this.#retiring.add(timer);
+    this.#retiring.set(transport, timer);
   }
 
   async #register(
@@ -646,12 +848,16 @@ export class SipMobility implements MobilityProtocol {
     return grantedS * 1000;
   }
 
-  async #reinvite(
+  /**
+   * Sends the re-INVITE that moves the dialog to `coa` (RFC 3261 section 14.1). Its
+   * 2xx is adopted whether or not the caller still waits: new remote target (section
+   * 12.2.1.2), SDP, care-of address and socket, then the ACK (section 13.2.2.4).
+   */
+  #reinvite(
     coa: string,
     transport: DatagramTransport,
-    options: BindOptions,
     timing: { reinviteSentAt?: number; reinviteOkAt?: number },
-  ): Promise<void> {
+  ): { readonly done: Promise<void>; abandon(): void } {
     const d = this.#dialog!;
     const sdp = withConnectionAddress(this.#sdp!, coa);
     const seq = ++d.localCseq;
@@ -668,25 +874,68 @@ export class SipMobility implements MobilityProtocol {
       contentType: "application/sdp",
     });
     timing.reinviteSentAt = this.#now();
-    const response = await this.#invite(invite, d.remote, transport, options);
-    if (response.status >= 300) throw this.#rejected("re-INVITE", response);
-    timing.reinviteOkAt = this.#now();
-    this.#reinvites++;
-    this.#sdp = sdp;
-    // A 2xx to a re-INVITE may update the remote target (section 12.2.1.2).
-    const target = contacts(response)[0]?.uri;
-    if (target !== undefined) {
-      d.remoteTarget = target;
-      d.remote = this.#targetEndpoint(target);
-    }
-    this.#answer(response);
-    this.#acks.delete(seq - 1);
-    await this.#ack(d, seq, coa, transport);
-    _logger.info("SIP re-INVITE moved call {callId} to {coa} in {ms} ms", {
-      callId: d.callId,
-      coa,
-      ms: (timing.reinviteOkAt - timing.reinviteSentAt).toFixed(2),
-    });
+    const run = this.#startInvite(invite, d.remote, transport);
+    let abandoned = false;
+    const done = (async () => {
+      let response: SipResponse;
+      try {
+        response = await run.response;
+      } catch (error) {
+        if (abandoned) {
+          _logger.warn("SIP re-INVITE {seq} of an aborted binding update failed: {error}", {
+            seq,
+            error: String(error),
+          });
+        }
+        throw error;
+      }
+      if (response.status >= 300) {
+        if (abandoned) {
+          _logger.info("SIP re-INVITE {seq} of an aborted binding update answered {status}", {
+            seq,
+            status: response.status,
+          });
+        }
+        throw this.#rejected("re-INVITE", response);
+      }
+      if (this.#dialog !== d) {
+        throw new PortError("MobilityProtocol", "aborted", "SIP call ended during the re-INVITE");
+      }
+      timing.reinviteOkAt = this.#now();
+      this.#reinvites++;
+      this.#sdp = sdp;
+      // A 2xx to a re-INVITE may update the remote target (section 12.2.1.2).
+      const target = contacts(response)[0]?.uri;
+      if (target !== undefined) {
+        d.remoteTarget = target;
+        d.remote = this.#targetEndpoint(target);
+      }
+      this.#answer(response);
+      for (const old of this.#acks.keys()) if (old < seq) this.#acks.delete(old);
+      // The correspondent sends to the new address now: so is the dialog's.
+      this.#adopt(coa, transport);
+      await this.#ack(d, seq, coa, transport);
+      if (abandoned) {
+        this.#adoptedAfterAbort++;
+        _logger.warn(
+          "SIP re-INVITE {seq} answered 2xx after its binding update was aborted: ACKed, call {callId} is at {coa} now",
+          { seq, callId: d.callId, coa },
+        );
+      } else {
+        _logger.info("SIP re-INVITE moved call {callId} to {coa} in {ms} ms", {
+          callId: d.callId,
+          coa,
+          ms: (timing.reinviteOkAt - timing.reinviteSentAt!).toFixed(2),
+        });
+      }
+    })();
+    return {
+      done,
+      abandon: () => {
+        abandoned = true;
+        run.abandon();
+      },
+    };
   }
 
   #onRequest(request: SipRequest, respond: (response: SipResponse) => void): void {
@@ -734,6 +983,9 @@ export class SipMobility implements MobilityProtocol {
    */
   async stop(options: PortCallOptions = {}): Promise<void> {
     await this.#queue.run(async () => {
+      // The BYE goes from the address the correspondent knows: after a re-INVITE still
+      // in progress is over (its 2xx adopted, or cancelled).
+      await _abortable(this.idle(), options.signal, () => new Error("aborted")).catch(() => {});
       const d = this.#dialog;
       const transport = this.#transport;
       if (d !== undefined && transport !== undefined) {
@@ -762,7 +1014,7 @@ export class SipMobility implements MobilityProtocol {
         this.#dialog = undefined;
         this.#resolveEnded("local");
       }
-      for (const timer of this.#retiring) clearTimeout(timer);
+      for (const timer of this.#retiring.values()) clearTimeout(timer);
       this.#retiring.clear();
       await this.#node.close();
       this.#transport = undefined;

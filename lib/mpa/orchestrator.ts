@@ -363,15 +363,22 @@ function _onDecision(w: _Work, d: Decision, at: number): void {
       if (d.ctn === w.serving.network) {
         return _note(w, d.ctn, at, "warn", "Ignored: commit to the serving network");
       }
+      _cancelProactiveBinds(w, d.ctn, at, `commit to ${d.ctn} instead`);
       w.committed = d.ctn;
       return _dispatch(w, d.ctn, { kind: "commit", at, poa: d.poa });
     case "abort": {
       if (w.committed === d.ctn) w.committed = undefined;
       const s = w.sessions.get(d.ctn);
       if (s === undefined) return _note(w, d.ctn, at, "warn", "Ignored: abort of an unknown CTN");
+      const inFlight = _proactiveBindInFlight(s);
       _dispatch(w, d.ctn, { kind: "abort", at });
       const address = s.address?.address;
-      if (address !== undefined && w.bound.includes(address) && w.switching === undefined) {
+      // A cancelled binding update may have reached the correspondent all the same: the
+      // rollback binds the serving CoA again after it (the adapter keeps the order).
+      if (
+        address !== undefined && (w.bound.includes(address) || inFlight) &&
+        w.switching === undefined
+      ) {
         _rebindServing(
           w,
           at,
@@ -462,7 +469,28 @@ function _onSwitch(
     );
   }
   w.switching = { to: ctn, from: source, at };
+  _cancelProactiveBinds(w, ctn, at, `switching to ${ctn} instead`);
   _dispatch(w, ctn, { kind: "switch", at, poa, from: source });
+}
+
+/** Whether a candidate's proactive binding update (step 3) is in flight. */
+function _proactiveBindInFlight(s: Session): boolean {
+  return s.pending?.op === "bind" && s.phase !== "switching" && s.phase !== "attached" &&
+    s.tunnel !== undefined;
+}
+
+/**
+ * The target changed: the proactive binding updates in flight for other CTNs are
+ * cancelled (their commit is withdrawn); the one for `target` itself is kept (a
+ * switch folds it in, RFC 6252 section 6.3 steps 3-6).
+ */
+function _cancelProactiveBinds(w: _Work, target: string, at: number, why: string): void {
+  for (const s of [...w.sessions.values()]) {
+    if (s.ctn === target || s.ctn === w.serving.network || !_proactiveBindInFlight(s)) continue;
+    _note(w, s.ctn, at, "info", `Binding update to ${s.ctn} cancelled: ${why}`);
+    if (w.committed === s.ctn) w.committed = undefined;
+    _dispatch(w, s.ctn, { kind: "abort", at });
+  }
 }
 
 function _onSessionEvent(w: _Work, ctn: string, e: SessionEvent): void {

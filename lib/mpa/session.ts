@@ -9,7 +9,10 @@
  * refresh the binding to the single new CoA and extend the lease with the same
  * client identifier (section 7.3.3). What was not prepared is done after the switch
  * (reactive handover, section C.6). Released contexts are retained for a TTL and
- * restored on a switch-back (sections C.1, C.2).
+ * restored on a switch-back (sections C.1, C.2). A switch to a CTN whose proactive
+ * binding update is still in flight does not cancel it: the update is folded into
+ * the switch, whose bind step waits for it and uses its result; only an `abort`
+ * (another target chosen) cancels a binding update in flight.
  *
  * Events are decisions for this CTN and the results of port calls; outputs are
  * commands for the ports (executed by the imperative shell, which feeds the results
@@ -151,6 +154,21 @@ export interface PendingOperation {
   readonly since: number;
 }
 
+/**
+ * A proactive binding update (RFC 6252 section 6.3 step 3) that was in flight when
+ * the switch to its CTN began: not cancelled but folded into the switch sequence,
+ * whose bind step waits for it and uses its result (a binding update through the
+ * tunnel that completes after the tunnel is deleted still binds the nCoA).
+ */
+export interface FoldedBind {
+  /** The bind command's sequence number; its result carries it back. */
+  readonly seq: number;
+  /** When it was issued, ms. */
+  readonly since: number;
+  /** `in-flight` until its result; `bound` once it bound the single new CoA. */
+  readonly state: "in-flight" | "bound";
+}
+
 /** A session queued by a resource limit (RFC 6252 section C.4). */
 export interface SessionWait {
   /** The slot it waits for. */
@@ -187,6 +205,8 @@ export interface Session {
   readonly binding: SessionBinding | undefined;
   /** The port call in flight. */
   readonly pending: PendingOperation | undefined;
+  /** The proactive binding update folded into the current switch, if any. */
+  readonly foldedBind: FoldedBind | undefined;
   /** Sequence number of the latest command. */
   readonly seq: number;
   /** Remaining steps of the switch sequence (steps 4-6, reactive steps included). */
@@ -362,7 +382,10 @@ export type SessionEvent =
   | { readonly kind: "preconfigure"; readonly at: number; readonly poa: string }
   /** Proactive binding update (step 3). */
   | { readonly kind: "commit"; readonly at: number; readonly poa: string }
-  /** The commit was rolled back: prepare no further than step 2. */
+  /**
+   * The commit was rolled back or another CTN was chosen: prepare no further than
+   * step 2, and cancel the proactive binding update in flight (its target changed).
+   */
   | { readonly kind: "abort"; readonly at: number }
   /** Switch to this CTN (steps 4-6, reactive where unprepared). */
   | {
@@ -452,6 +475,7 @@ export function createSession(ctn: string, at: number, info?: CtnInfo): Session 
     buffered: undefined,
     binding: undefined,
     pending: undefined,
+    foldedBind: undefined,
     seq: 0,
     plan: [],
     switchFrom: undefined,
@@ -585,8 +609,7 @@ export function sessionReducer(
         ctx,
       );
     case "abort":
-      if (s.goal !== "bind") return _ignore(s, event.at, "abort without a commit");
-      return [{ ...s, goal: "preconfigure" }, _NONE];
+      return _onAbort(s, event.at);
     case "restore":
       return _onRestore(s, event.at, event.poa, ctx);
     case "switch":
@@ -643,6 +666,26 @@ function _onGoal(
   return [after, [...outs, ...more]];
 }
 
+function _onAbort(s: Session, at: number): Step {
+  if (s.goal !== "bind") return _ignore(s, at, "abort without a commit");
+  const n: Session = { ...s, goal: "preconfigure" };
+  if (n.pending?.op !== "bind" || n.phase === "switching" || n.phase === "attached") {
+    return [n, _NONE];
+  }
+  // The target changed: the proactive binding update in flight is cancelled (the
+  // adapter keeps the peer in step, e.g. SIP ACKs a late 2xx or sends CANCEL); a late
+  // result is stale.
+  return [_enter({ ...n, pending: undefined }, _resting(n), at), [
+    _cancel(n),
+    _notice(
+      s,
+      at,
+      "info",
+      "Proactive binding update in flight cancelled: the commit was withdrawn",
+    ),
+  ]];
+}
+
 function _onRestore(s: Session, at: number, poa: string, ctx: SessionContext): Step {
   if (s.phase === "attached" || s.phase === "switching") {
     return _ignore(s, at, `restore while ${s.phase}`);
@@ -694,8 +737,22 @@ function _onSwitch(
   }
   const outs: SessionOutput[] = [];
   let n = s.phase === "released" ? _fresh(s, at) : s;
+  let folded: FoldedBind | undefined;
   if (n.pending !== undefined) {
-    outs.push(_cancel(n));
+    if (n.pending.op === "bind" && n.tunnel !== undefined && n.address !== undefined) {
+      // The proactive binding update to this very CTN (step 3) is not aborted: the
+      // correspondent may have accepted it already, and cancelling it would leave the
+      // two ends out of step. The switch's bind step waits for it instead.
+      folded = { seq: n.pending.seq, since: n.pending.since, state: "in-flight" };
+      outs.push(
+        _notice(
+          s,
+          at,
+          "info",
+          "Proactive binding update in flight: folded into the switch, not cancelled (RFC 6252 section 6.3 step 3)",
+        ),
+      );
+    } else outs.push(_cancel(n));
     n = { ...n, pending: undefined };
   }
   const resumePhase = n.phase === "retained" ? "retained" : _resting(n);
@@ -723,6 +780,7 @@ function _onSwitch(
     reactive,
     returning: false,
     waiting: undefined,
+    foldedBind: folded,
   };
   outs.push(
     _notice(
@@ -830,6 +888,10 @@ function _onShutdown(s: Session, at: number): Step {
   if (s.phase === "released") return [s, _NONE];
   const outs: SessionOutput[] = [];
   if (s.pending !== undefined) outs.push(_cancel(s));
+  const f = s.foldedBind;
+  if (f?.state === "in-flight" && f.seq !== s.pending?.seq) {
+    outs.push({ kind: "cancel", ctn: s.ctn, seq: f.seq });
+  }
   outs.push(..._dropTunnel(s));
   return _released(
     {
@@ -949,6 +1011,8 @@ const _OP_OF: Readonly<Record<Exclude<SessionResult["kind"], "op-failed">, MpaOp
 };
 
 function _onResult(s: Session, e: SessionResult, ctx: SessionContext): Step {
+  const f = s.foldedBind;
+  if (f?.state === "in-flight" && e.seq === f.seq) return _onFolded(s, e, ctx);
   const p = s.pending;
   if (p === undefined || p.seq !== e.seq) return _stale(s, e);
   if (e.kind === "op-failed") return _onFailed(s, p, e, ctx);
@@ -1059,19 +1123,34 @@ function _onFailed(
     const outs: SessionOutput[] = [_notice(s, e.at, "warn", `Switch failed: ${what}`), signal];
     if (!n.linkMoved && !n.returning) {
       // Still on the old link (RFC 6252 section C.1): go back to what was prepared.
+      const folded = n.foldedBind;
       n = {
         ..._enter(n, n.resumePhase ?? _resting(n), e.at),
         plan: [],
         switchFrom: undefined,
+        foldedBind: undefined,
         goal: n.resumePhase === "retained" ? undefined : n.goal,
       };
+      if (folded?.state === "in-flight") {
+        // The proactive binding update still in flight is the session's call again; the
+        // AR releases what it buffered without the session waiting for it.
+        n = { ...n, pending: { op: "bind", seq: folded.seq, since: folded.since } };
+        if (n.buffered !== undefined && n.tunnel !== undefined) {
+          outs.push({ kind: "flush", ctn: s.ctn, seq: 0, tunnel: n.buffered });
+          n = { ...n, buffered: undefined };
+        }
+        return [n, outs];
+      }
       if (n.buffered !== undefined && n.tunnel !== undefined) {
         const [after, out] = _emit(n, "flush", e.at, ctx, false);
         return [after, [...outs, ...out]];
       }
       return [n, outs];
     }
-    return [{ ..._enter(n, "failed", e.at), plan: [], switchFrom: undefined }, outs];
+    return [
+      { ..._enter(n, "failed", e.at), plan: [], switchFrom: undefined, foldedBind: undefined },
+      outs,
+    ];
   }
   if (n.phase === "attached") {
     if (p.op === "renew" && n.lease !== undefined) {
@@ -1081,6 +1160,63 @@ function _onFailed(
     return [n, [_notice(s, e.at, "warn", what)]];
   }
   return [_enter(n, "failed", e.at), [_notice(s, e.at, "warn", what)]];
+}
+
+/**
+ * The result of a proactive binding update folded into the switch: it is the
+ * switch's binding when it bound the single new CoA; otherwise (failed, or bound
+ * several CoAs) the bind step binds the new CoA after the switch.
+ */
+function _onFolded(s: Session, e: SessionResult, ctx: SessionContext): Step {
+  if (e.kind !== "bind-ok" && e.kind !== "op-failed") {
+    return _ignore(s, e.at, `${e.kind} for the folded binding update`);
+  }
+  const waiting = s.pending?.seq === e.seq;
+  let n: Session = {
+    ..._record(s, "bind", e.at, e.kind === "bind-ok"),
+    pending: waiting ? undefined : s.pending,
+    foldedBind: undefined,
+  };
+  const outs: SessionOutput[] = [];
+  let usable = false;
+  if (e.kind === "bind-ok") {
+    n = _membership(n, e.result.bound, e.result.lifetimeMs, e.at);
+    const mine = n.address?.address;
+    usable = mine !== undefined && e.result.bound.length === 1 && e.result.bound[0] === mine;
+    outs.push(
+      _notice(
+        s,
+        e.at,
+        "info",
+        usable
+          ? `Proactive binding update completed during the switch: ${mine} bound, used as the switch's binding`
+          : `Proactive binding update completed during the switch: bound ${
+            e.result.bound.join(", ")
+          }, binding ${mine ?? "?"} alone after the switch`,
+      ),
+    );
+    if (usable) {
+      n = { ...n, foldedBind: { seq: e.seq, since: s.foldedBind!.since, state: "bound" } };
+    }
+  } else {
+    n = {
+      ...n,
+      lastError: { op: "bind", phase: s.phase, code: e.code, message: e.message, at: e.at },
+    };
+    outs.push(
+      _notice(
+        s,
+        e.at,
+        "warn",
+        `Proactive binding update failed during the switch (${e.code}): ${e.message}: binding after the switch`,
+      ),
+    );
+  }
+  if (!waiting) return [n, outs];
+  const [after, more] = usable
+    ? _nextStep({ ...n, plan: n.plan.slice(1) }, e.at, ctx)
+    : _emit(n, "bind", e.at, ctx, false);
+  return [after, [...outs, ...more]];
 }
 
 /** A result for a call no longer awaited: give back what it brought. */
@@ -1161,6 +1297,17 @@ function _nextStep(s: Session, at: number, ctx: SessionContext): Step {
   let plan = s.plan;
   while (plan.length > 0) {
     const op = plan[0]!;
+    const f = s.foldedBind;
+    if (op === "bind" && f !== undefined) {
+      if (f.state === "bound") {
+        plan = plan.slice(1);
+        continue;
+      }
+      // The proactive binding update is still in flight: its result is this step's.
+      return [{ ...s, plan, pending: { op: "bind", seq: f.seq, since: f.since } }, [
+        _notice(s, at, "info", "Waiting for the proactive binding update in flight"),
+      ]];
+    }
     const applicable = op === "buffer"
       ? s.tunnel !== undefined
       : op === "close-tunnel"
@@ -1185,6 +1332,7 @@ function _nextStep(s: Session, at: number, ctx: SessionContext): Step {
     goal: undefined,
     switchFrom: undefined,
     resumePhase: undefined,
+    foldedBind: undefined,
     renewAt: s.lease === undefined ? undefined : _renewAt(s.lease),
   };
   return [n, [
@@ -1278,6 +1426,11 @@ function _command(s: Session, op: MpaOperation, seq: number, ctx: SessionContext
 // ---------------------------------------------------------------------------
 
 function _done(s: Session, op: MpaOperation, at: number, ok: boolean): Session {
+  return { ..._record(s, op, at, ok), pending: undefined };
+}
+
+/** Records the end of the latest run of `op`. */
+function _record(s: Session, op: MpaOperation, at: number, ok: boolean): Session {
   const prev = s.operations[op];
   const record: OperationRecord = {
     start: prev?.start ?? at,
@@ -1285,7 +1438,7 @@ function _done(s: Session, op: MpaOperation, at: number, ok: boolean): Session {
     ok,
     attempts: prev?.attempts ?? 1,
   };
-  return { ...s, pending: undefined, operations: { ...s.operations, [op]: record } };
+  return { ...s, operations: { ...s.operations, [op]: record } };
 }
 
 function _enter(s: Session, phase: SessionPhase, at: number): Session {
@@ -1349,6 +1502,7 @@ function _released(s: Session, at: number, outs: readonly SessionOutput[]): Step
     binding: undefined,
     goal: undefined,
     pending: undefined,
+    foldedBind: undefined,
     plan: [],
     waiting: undefined,
     retainUntil: undefined,

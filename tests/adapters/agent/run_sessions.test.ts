@@ -421,3 +421,87 @@ describe("runSessions: graceful shutdown", () => {
     expect(w.phase("B")).toBe("released");
   });
 });
+
+describe("runSessions: a decision while the proactive binding update is in flight (RFC 6252 section 6.3)", () => {
+  /** A world whose first binding update (the proactive one) takes 400 ms; records bind signals. */
+  function slowBindWorld() {
+    let binds = 0;
+    const w = world({
+      latency: (c) => (c.method === "bind" && binds++ === 0 ? 400 : 0),
+    });
+    const signals: AbortSignal[] = [];
+    const bind = w.mobility.bind.bind(w.mobility);
+    w.mobility.bind = (coas, options) => {
+      if (options?.signal !== undefined) signals.push(options.signal);
+      return bind(coas, options);
+    };
+    return { ...w, signals };
+  }
+
+  it("switch to the same CTN: the bind is not cancelled, the switch completes with its result", async () => {
+    const w = slowBindWorld();
+    await w.decide(prepare("B"), preconfigure("B"));
+    const committed = w.decide(commit("B"));
+    await w.clock.advance(100);
+    expect(w.runner.snapshot().sessions.get("B")?.pending?.op).toBe("bind");
+    const switched = w.decide(
+      switchTo("B", "A", ["preauth", "preconfigure", "bind"]),
+      release("A", 30000),
+    );
+    await w.clock.advance(400);
+    await committed;
+    await switched;
+    expect(w.calls()).toEqual([
+      "preAuthenticate(B)",
+      "acquire",
+      "open",
+      "bind(10.0.2.10)",
+      "buffer",
+      "switchTo(b1)",
+      "assign(10.0.2.10)",
+      "close",
+      "flush",
+      "renew",
+    ]);
+    expect(w.signals.map((s) => s.aborted)).toEqual([false]);
+    // The one binding update, sent through the tunnel, is the binding after the switch.
+    expect(w.mobility.history).toEqual([
+      { coas: ["10.0.2.10"], lifetimeMs: 420_000, at: 1400, tunnel: "pht-1" },
+    ]);
+    const s = w.runner.snapshot();
+    expect(s.serving).toEqual({ network: "B", poa: "b1" });
+    expect(s.bound).toEqual(["10.0.2.10"]);
+    expect(w.phase("B")).toBe("attached");
+    expect(s.sessions.get("B")?.operations.bind).toMatchObject({
+      start: 1000,
+      end: 1400,
+      ok: true,
+    });
+    await w.runner.shutdown();
+  });
+
+  it("switch to another CTN: the first CTN's bind is cancelled and the switch binds the new CoA", async () => {
+    const w = slowBindWorld();
+    await w.decide(prepare("B", "C"), preconfigure("B"), preconfigure("C"));
+    const committed = w.decide(commit("B"));
+    await w.clock.advance(100);
+    const switched = w.decide(
+      switchTo("C", "A", ["preauth", "preconfigure"]),
+      release("A", 30000),
+    );
+    await w.clock.advance(400);
+    await committed;
+    await switched;
+    expect(w.signals.map((s) => s.aborted)).toEqual([true, false]);
+    expect(w.mobility.history.map((b) => b.coas)).toEqual([["10.0.3.10"]]);
+    expect(w.calls().filter((c) => c.startsWith("bind"))).toEqual([
+      "bind(10.0.2.10)",
+      "bind(10.0.3.10)",
+    ]);
+    const s = w.runner.snapshot();
+    expect(s.serving.network).toBe("C");
+    expect(s.bound).toEqual(["10.0.3.10"]);
+    expect(s.sessions.get("B")).toMatchObject({ phase: "tunnelled", goal: "preconfigure" });
+    await w.runner.shutdown();
+  });
+});

@@ -79,3 +79,79 @@ describe("SipCorrespondent (RFC 3261 sections 13.3, 17.2)", () => {
     }
   });
 });
+
+describe("SipCorrespondent: CANCEL (RFC 3261 section 9.2)", () => {
+  const encoder = new TextEncoder();
+  const cancel = (port: number, cnPort: number, branch: string, call = "call-1") =>
+    encoder.encode(
+      `CANCEL sip:cn@127.0.0.1:${cnPort} SIP/2.0\r\n` +
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch}\r\nMax-Forwards: 70\r\n` +
+        `To: <sip:cn@127.0.0.1>\r\nFrom: <sip:a@127.0.0.1>;tag=a1\r\nCall-ID: ${call}\r\n` +
+        `CSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n`,
+    );
+  const cseqOf = (bytes: Uint8Array) =>
+    /\r\nCSeq: *([0-9]+ [A-Z]+)/.exec(new TextDecoder().decode(bytes))?.[1];
+
+  it("a CANCEL before the final response: 200 to the CANCEL, 487 to the INVITE, no call", async () => {
+    const cn = await SipCorrespondent.listen({
+      listen: { address: "127.0.0.1", port: 0 },
+      noMedia: true,
+      timers: FAST,
+      answerDelayMs: 5000,
+    });
+    const peer = await rawPeer();
+    try {
+      const port = peer.transport.local.port;
+      await peer.transport.send(invite(port, cn.local.port, "z9hG4bKc1"), cn.local);
+      expect(startLine((await peer.next()).bytes)).toBe("SIP/2.0 100 Trying");
+      expect(startLine((await peer.next()).bytes)).toBe("SIP/2.0 180 Ringing");
+      await peer.transport.send(cancel(port, cn.local.port, "z9hG4bKc1"), cn.local);
+      const answers = [await peer.next(), await peer.next()].map((r) =>
+        `${startLine(r.bytes)} (${cseqOf(r.bytes)})`
+      );
+      expect(answers.sort()).toEqual([
+        "SIP/2.0 200 OK (1 CANCEL)",
+        "SIP/2.0 487 Request Terminated (1 INVITE)",
+      ]);
+      expect(cn.stats()).toMatchObject({ cancels: 1, cancelled: 1 });
+      expect(cn.calls()).toEqual([]);
+      expect(cn.events().at(-1)).toMatchObject({
+        type: "cancelled",
+        callId: "call-1",
+        reinvite: false,
+      });
+    } finally {
+      await cn.close();
+      await peer.transport.close();
+    }
+  });
+
+  it("a CANCEL after the final response has no effect but a 200; an unknown one gets 481", async () => {
+    const cn = await SipCorrespondent.listen({
+      listen: { address: "127.0.0.1", port: 0 },
+      noMedia: true,
+      timers: FAST,
+    });
+    const peer = await rawPeer();
+    try {
+      const port = peer.transport.local.port;
+      await peer.transport.send(invite(port, cn.local.port, "z9hG4bKc2"), cn.local);
+      for (const line of ["100 Trying", "180 Ringing", "200 OK"]) {
+        expect(startLine((await peer.next()).bytes)).toBe(`SIP/2.0 ${line}`);
+      }
+      await peer.transport.send(cancel(port, cn.local.port, "z9hG4bKc2"), cn.local);
+      let r = await peer.next();
+      while (cseqOf(r.bytes) !== "1 CANCEL") r = await peer.next(); // 200 retransmissions
+      expect(startLine(r.bytes)).toBe("SIP/2.0 200 OK");
+      expect(cn.stats().cancelled).toBe(0);
+      expect(cn.calls().map((c) => c.callId)).toEqual(["call-1"]);
+      await peer.transport.send(cancel(port, cn.local.port, "z9hG4bKnone", "other"), cn.local);
+      r = await peer.next();
+      while (cseqOf(r.bytes) !== "1 CANCEL") r = await peer.next();
+      expect(startLine(r.bytes)).toBe("SIP/2.0 481 Call/Transaction Does Not Exist");
+    } finally {
+      await cn.close();
+      await peer.transport.close();
+    }
+  });
+});

@@ -417,3 +417,175 @@ describe("SipMobility against SipCorrespondent on loopback (RFC 6252 section 7.5
     }
   });
 });
+
+describe("SipMobility: an aborted binding update keeps the dialog in step (RFC 3261 sections 9.1, 14.1)", () => {
+  type Line = { direction: "in" | "out"; line: string; dropped: boolean };
+  const outLines = (log: readonly Line[]) =>
+    log.filter((l) => l.direction === "out").map((l) => l.line.split(" ")[0]);
+  const refusals = (log: readonly Line[]) =>
+    log.filter((l) => /^SIP\/2\.0 (491|500)/.test(l.line)).map((l) => l.line);
+
+  /** Waits for a condition on the event loop (no virtual time here: real sockets). */
+  async function until(done: () => boolean): Promise<void> {
+    while (!done()) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  it("abort after the re-INVITE left, before its 200: the 200 is ACKed and adopted, the next bind succeeds", async () => {
+    const controller = new AbortController();
+    const cn = await SipCorrespondent.listen({
+      listen: { address: OLD, port: 0 },
+      noMedia: true,
+      timers: FAST,
+      // The correspondent has the re-INVITE and is about to answer it: the agent aborts now.
+      onEvent: (e) => {
+        if (e.type === "reinvite") controller.abort();
+      },
+    });
+    const log: Line[] = [];
+    const mn = ua(cn, { transport: lossyTransport(() => false, log) });
+    try {
+      await mn.start();
+      const e = await portError(mn.bind([NEW], { signal: controller.signal }));
+      expect(e.code).toBe("aborted");
+      await mn.idle();
+      // The correspondent sends to NEW: so does the UA's dialog.
+      expect(cn.calls()[0]?.media).toEqual({ address: NEW, port: 40000 });
+      expect([mn.coa, mn.dialog()?.coa, mn.dialog()?.sdpVersion]).toEqual([NEW, NEW, 2n]);
+      expect(mn.stats()).toMatchObject({ adoptedAfterAbort: 1, cancels: 0 });
+      expect(outLines(log)).toEqual(["INVITE", "ACK", "INVITE", "ACK"]);
+      await until(() => cn.stats().acks === 2);
+
+      const result = await mn.bind(["127.0.0.3"]);
+      expect(result.bound).toEqual(["127.0.0.3"]);
+      expect(cn.calls()[0]).toMatchObject({
+        media: { address: "127.0.0.3", port: 40000 },
+        reinvites: 2,
+      });
+      expect(mn.dialog()?.coa).toBe("127.0.0.3");
+      expect(refusals(log)).toEqual([]);
+      expect(cn.stats().reinvites).toBe(2);
+    } finally {
+      await mn.stop();
+      await cn.close();
+    }
+  });
+
+  it("a re-INVITE right after an aborted one waits for its ACK: no 491 or 500 from the correspondent", async () => {
+    const controller = new AbortController();
+    const cn = await SipCorrespondent.listen({
+      listen: { address: OLD, port: 0 },
+      noMedia: true,
+      timers: FAST,
+      onEvent: (e) => {
+        if (e.type === "reinvite") controller.abort();
+      },
+    });
+    const log: Line[] = [];
+    const mn = ua(cn, { transport: lossyTransport(() => false, log) });
+    try {
+      await mn.start();
+      const first = mn.bind([NEW], { signal: controller.signal });
+      const second = mn.bind(["127.0.0.3"]); // queued at once, no pause in between
+      expect((await portError(first)).code).toBe("aborted");
+      expect(await second).toEqual({ bound: ["127.0.0.3"], lifetimeMs: 3_600_000 });
+      // The ACK of the aborted re-INVITE (CSeq 2) went out before the next re-INVITE.
+      expect(outLines(log)).toEqual(["INVITE", "ACK", "INVITE", "ACK", "INVITE", "ACK"]);
+      expect(refusals(log)).toEqual([]);
+      expect(cn.calls()[0]?.media).toEqual({ address: "127.0.0.3", port: 40000 });
+      expect(mn.dialog()?.coa).toBe("127.0.0.3");
+      expect(cn.stats().okRetransmissions).toBe(0);
+    } finally {
+      await mn.stop();
+      await cn.close();
+    }
+  });
+
+  it("abort while only 100 Trying came: CANCEL, the correspondent answers 487, the dialog stays; the next bind succeeds", async () => {
+    const cn = await SipCorrespondent.listen({
+      listen: { address: OLD, port: 0 },
+      noMedia: true,
+      timers: FAST,
+      answerDelayMs: 300,
+    });
+    const log: Line[] = [];
+    const mn = ua(cn, { transport: lossyTransport(() => false, log) });
+    try {
+      await mn.start(); // 100, 180, then the 200 300 ms later
+      const controller = new AbortController();
+      const p = mn.bind([NEW], { signal: controller.signal });
+      const trying = () =>
+        log.filter((l) => l.direction === "in" && l.line === "SIP/2.0 100 Trying").length;
+      await until(() => trying() === 2); // the re-INVITE's 100
+      controller.abort();
+      expect((await portError(p)).code).toBe("aborted");
+      await mn.idle();
+      const cancelled = await cn.waitForEvent((e) => e.type === "cancelled");
+      expect(cancelled).toMatchObject({ reinvite: true });
+      expect(cn.stats()).toMatchObject({ cancels: 1, cancelled: 1, reinvites: 1 });
+      expect(mn.stats()).toMatchObject({ cancels: 1, adoptedAfterAbort: 0 });
+      // CANCEL (9.1), its 200, the INVITE's 487 and the ACK of the 487 (17.1.1.3).
+      expect(outLines(log)).toEqual(["INVITE", "ACK", "INVITE", "CANCEL", "ACK"]);
+      const inLines = log.filter((l) => l.direction === "in").map((l) => l.line);
+      expect(inLines).toContain("SIP/2.0 487 Request Terminated");
+      expect(inLines.filter((l) => l === "SIP/2.0 200 OK").length).toBe(2); // INVITE, CANCEL
+      // Nothing moved: both ends still at the old address.
+      expect(cn.calls()[0]?.media).toEqual({ address: OLD, port: 40000 });
+      expect([mn.coa, mn.dialog()?.coa]).toEqual([OLD, OLD]);
+
+      const result = await mn.bind([NEW]);
+      expect(result.bound).toEqual([NEW]);
+      expect(cn.calls()[0]).toMatchObject({ media: { address: NEW, port: 40000 }, reinvites: 1 });
+      expect(mn.dialog()?.coa).toBe(NEW);
+      expect(refusals(log)).toEqual([]);
+    } finally {
+      await mn.stop();
+      await cn.close();
+    }
+  });
+
+  it("abort before any response: the CANCEL waits for the provisional one (RFC 3261 section 9.1)", async () => {
+    let reinvite!: () => void;
+    const arrived = new Promise<void>((r) => (reinvite = r));
+    const cn = await SipCorrespondent.listen({
+      listen: { address: OLD, port: 0 },
+      noMedia: true,
+      timers: FAST,
+      answerDelayMs: 300,
+      onEvent: (e) => {
+        if (e.type === "reinvite") reinvite();
+      },
+    });
+    const log: Line[] = [];
+    // The correspondent's first 100 Trying to the re-INVITE is lost: the UA aborts with no
+    // response at all, and may CANCEL only once the retransmitted INVITE gets its 100.
+    let lost = 0;
+    const mn = ua(cn, {
+      transport: lossyTransport((bytes, dir) => {
+        const drop = dir === "in" && lost === 0 && startLine(bytes) === "SIP/2.0 100 Trying" &&
+          cseqMethod(bytes) === "INVITE" && new TextDecoder().decode(bytes).includes("CSeq: 2 ");
+        if (drop) lost++;
+        return drop;
+      }, log),
+    });
+    try {
+      await mn.start();
+      const controller = new AbortController();
+      const p = mn.bind([NEW], { signal: controller.signal });
+      await arrived;
+      await until(() => lost === 1);
+      controller.abort();
+      expect((await portError(p)).code).toBe("aborted");
+      expect(outLines(log).filter((l) => l === "CANCEL")).toEqual([]);
+      await mn.idle();
+      const out = outLines(log);
+      // INVITE, ACK (call); INVITE, its retransmission, then CANCEL; ACK of the 487.
+      expect(out.slice(0, 3)).toEqual(["INVITE", "ACK", "INVITE"]);
+      expect(out.indexOf("CANCEL")).toBeGreaterThan(3);
+      expect(cn.stats().cancelled).toBe(1);
+      expect([mn.coa, cn.calls()[0]?.media?.address]).toEqual([OLD, OLD]);
+    } finally {
+      await mn.stop();
+      await cn.close();
+    }
+  });
+});

@@ -56,16 +56,24 @@ const tunnel = (n: string): TunnelHandle => ({
 function drive(
   config: MpaConfig,
   decisions: readonly Decision[],
-  options: { state?: MpaState; fail?: (c: MpaCommand) => string | undefined; multiple?: boolean } =
-    {},
-): { state: MpaState; commands: MpaCommand[]; notices: string[] } {
+  options: {
+    state?: MpaState;
+    fail?: (c: MpaCommand) => string | undefined;
+    multiple?: boolean;
+    /** Commands left unanswered (in flight), returned in `held`. */
+    hold?: (c: MpaCommand) => boolean;
+    /** Events fed before the decisions (late port results). */
+    events?: readonly MpaEvent[];
+  } = {},
+): { state: MpaState; commands: MpaCommand[]; notices: string[]; held: MpaCommand[] } {
   let state = options.state ??
     initialMpaState({ network: "A", poa: "a1", coa: "10.0.1.5", prefixLength: 24 }, 0);
   const commands: MpaCommand[] = [];
   const notices: string[] = [];
+  const held: MpaCommand[] = [];
   const pending: MpaEvent[] = decisions.map((decision) => ({ kind: "decision", at: 0, decision }));
   // Port results are answered before the next decision, as with fast ports.
-  const queue: MpaEvent[] = [];
+  const queue: MpaEvent[] = [...(options.events ?? [])];
   const handle = (outs: readonly MpaOutput[]) => {
     for (const o of outs) {
       if (o.kind === "notice") {
@@ -74,6 +82,10 @@ function drive(
       }
       commands.push(o);
       if (o.kind === "forget-sa" || o.kind === "cancel") continue;
+      if (options.hold?.(o)) {
+        held.push(o);
+        continue;
+      }
       const at = 1;
       const seq = o.seq;
       const code = options.fail?.(o);
@@ -136,7 +148,7 @@ function drive(
     state = next;
     handle(outs);
   }
-  return { state, commands, notices };
+  return { state, commands, notices, held };
 }
 
 function _op(c: MpaCommand) {
@@ -397,5 +409,119 @@ describe("mpaReducer: lifetimes, bicast and shutdown", () => {
     expect([...s.sessions.values()].every((x) => x.phase === "released")).toBe(true);
     const [, after] = mpaReducer(s, { kind: "decision", at: 6, decision: prepare("B") }, config);
     expect(after).toEqual([expect.objectContaining({ kind: "notice", level: "warn" })]);
+  });
+});
+
+describe("mpaReducer: decisions during a proactive binding update (RFC 6252 section 6.3 steps 3-6)", () => {
+  const holdBind = (ctn: string) => (c: MpaCommand) =>
+    c.kind === "bind" && c.ctn === ctn && c.tunnel !== undefined;
+  const bindOk = (c: MpaCommand): MpaEvent => ({
+    kind: "session",
+    ctn: c.ctn,
+    event: {
+      kind: "bind-ok",
+      at: 2,
+      seq: c.seq,
+      result: { bound: c.kind === "bind" ? c.coas.slice(0, 1) : [], lifetimeMs: 1000 },
+    },
+  });
+
+  it("a switch to the CTN whose bind is in flight does not cancel it; its result completes the switch", () => {
+    const config = mpaConfig({ buffering: true });
+    const a = drive(config, [prepare("B"), preconfigure("B"), commit("B")], {
+      hold: holdBind("B"),
+    });
+    expect(a.held.map((c) => c.kind)).toEqual(["bind"]);
+    const b = drive(config, [switchTo("B"), release("A", 30000)], {
+      state: a.state,
+      hold: holdBind("B"),
+    });
+    expect(count(b.commands, "cancel")).toBe(0);
+    expect(b.commands.filter((c) => c.ctn === "B").map((c) => c.kind)).toEqual([
+      "buffer",
+      "switch-link",
+      "assign",
+      "close-tunnel",
+      "flush",
+    ]);
+    expect(b.state.switching?.to).toBe("B");
+    expect(b.state.sessions.get("B")?.pending).toMatchObject({ op: "bind", seq: a.held[0]!.seq });
+    // The bind through the deleted tunnel completes: renew, attached, A retained.
+    const done = drive(config, [], { state: b.state, events: [bindOk(a.held[0]!)] });
+    expect(done.commands.map((c) => `${c.kind}:${c.ctn}`)).toEqual(["renew:B"]);
+    expect(done.state.bound).toEqual(["10.0.2.10"]);
+    expect(done.state.serving).toEqual({ network: "B", poa: "b1" });
+    expect(done.state.switching).toBeUndefined();
+    expect(done.state.sessions.get("B")?.phase).toBe("attached");
+    expect(done.state.sessions.get("A")?.phase).toBe("retained");
+    expect(count([...a.commands, ...b.commands, ...done.commands], "bind")).toBe(1);
+  });
+
+  it("a switch to another CTN cancels the first CTN's bind in flight, without a rollback", () => {
+    const config = mpaConfig();
+    const a = drive(
+      config,
+      [prepare("B", "C"), preconfigure("B"), preconfigure("C"), commit("B")],
+      {
+        hold: holdBind("B"),
+      },
+    );
+    const bindB = a.held[0]!;
+    const b = drive(config, [switchTo("C")], { state: a.state });
+    expect(b.commands[0]).toEqual({ kind: "cancel", ctn: "B", seq: bindB.seq });
+    expect(b.notices).toContain("Binding update to B cancelled: switching to C instead");
+    expect(b.commands.filter((c) => c.kind === "bind").map((c) => c.ctn)).toEqual(["C"]);
+    expect(b.state.sessions.get("B")).toMatchObject({
+      phase: "tunnelled",
+      goal: "preconfigure",
+      pending: undefined,
+    });
+    expect(b.state.committed).toBeUndefined();
+    expect(b.state.serving.network).toBe("C");
+    // The cancelled call reports `aborted` late: stale, nothing changes.
+    const [late, outs] = mpaReducer(b.state, {
+      kind: "session",
+      ctn: "B",
+      event: {
+        kind: "op-failed",
+        at: 3,
+        seq: bindB.seq,
+        op: "bind",
+        code: "aborted",
+        message: "x",
+      },
+    }, config);
+    expect(outs).toEqual([]);
+    expect(late.sessions.get("B")?.phase).toBe("tunnelled");
+  });
+
+  it("abort of a commit whose bind is in flight cancels it and binds the serving CoA again", () => {
+    const config = mpaConfig();
+    const a = drive(config, [prepare("B"), preconfigure("B"), commit("B")], {
+      hold: holdBind("B"),
+    });
+    const b = drive(config, [{ kind: "abort", t, ctn: "B", poa: "b1", reason: "" }], {
+      state: a.state,
+    });
+    expect(b.commands.map((c) => `${c.kind}:${c.ctn}`)).toEqual(["cancel:B", "bind:A"]);
+    expect(b.state.bound).toEqual(["10.0.1.5"]);
+    expect(b.state.sessions.get("B")?.phase).toBe("tunnelled");
+  });
+
+  it("a commit to another CTN cancels the bind in flight; a commit to the same one does not", () => {
+    const config = mpaConfig();
+    const a = drive(
+      config,
+      [prepare("B", "C"), preconfigure("B"), preconfigure("C"), commit("B")],
+      {
+        hold: holdBind("B"),
+      },
+    );
+    const same = drive(config, [commit("B")], { state: a.state, hold: holdBind("B") });
+    expect(same.commands).toEqual([]);
+    const other = drive(config, [commit("C")], { state: a.state });
+    expect(other.commands.map((c) => `${c.kind}:${c.ctn}`)).toEqual(["cancel:B", "bind:C"]);
+    expect(other.state.committed).toBe("C");
+    expect(other.state.bound).toEqual(["10.0.3.10"]);
   });
 });

@@ -310,3 +310,210 @@ describe("sessionReducer: RFC 6252 section 6.3 transitions", () => {
     expect(s.lastError).toMatchObject({ code: "expired", op: "preauth" });
   });
 });
+
+describe("sessionReducer: a switch during the proactive binding update (RFC 6252 section 6.3 steps 3-6)", () => {
+  /** A session whose proactive bind through the tunnel is in flight. */
+  function binding(): Session {
+    let s = createSession("B", 0, INFO);
+    s = run(s, [{ kind: "commit", at: 0, poa: "b1" }])[0];
+    s = run(s, [{ kind: "preauth-ok", at: 1, seq: seqOf(s), sa: SA }])[0];
+    s = run(s, [{ kind: "lease-ok", at: 2, seq: seqOf(s), lease: LEASE }])[0];
+    s = run(s, [{ kind: "tunnel-ok", at: 3, seq: seqOf(s), tunnel: TUNNEL }])[0];
+    expect([s.phase, s.pending?.op]).toEqual(["tunnelled", "bind"]);
+    return s;
+  }
+  const commandsOf = (out: readonly SessionOutput[]) =>
+    out.filter((o): o is MpaCommand =>
+      o.kind !== "notice" && o.kind !== "attached" && o.kind !== "switch-failed"
+    );
+  const bindOk = (at: number, seq: number, bound = ["10.0.2.10"]): SessionEvent => ({
+    kind: "bind-ok",
+    at,
+    seq,
+    result: { bound, lifetimeMs: 1000 },
+  });
+  /** Answers every command of the switch at once, except `hold`; returns the ops seen. */
+  function answer(
+    s: Session,
+    out: readonly SessionOutput[],
+    hold: (c: MpaCommand) => boolean = () => false,
+  ): [Session, string[], SessionOutput[]] {
+    const ops: string[] = [];
+    const all: SessionOutput[] = [...out];
+    for (let i = 0; i < 12; i++) {
+      const cmd = commandsOf(out).find((c) => c.seq !== 0 && !hold(c));
+      if (cmd === undefined) break;
+      ops.push(cmd.kind);
+      const e: SessionEvent = cmd.kind === "buffer"
+        ? { kind: "buffer-ok", at: 11, seq: cmd.seq }
+        : cmd.kind === "switch-link"
+        ? { kind: "link-switched", at: 12, seq: cmd.seq }
+        : cmd.kind === "assign"
+        ? { kind: "assigned", at: 13, seq: cmd.seq }
+        : cmd.kind === "close-tunnel"
+        ? { kind: "tunnel-closed", at: 14, seq: cmd.seq }
+        : cmd.kind === "flush"
+        ? { kind: "flushed", at: 15, seq: cmd.seq, count: 1 }
+        : cmd.kind === "bind"
+        ? bindOk(16, cmd.seq)
+        : { kind: "renewed", at: 17, seq: cmd.seq, lease: { ...LEASE, obtainedAt: 17 } };
+      [s, out] = run(s, [e]);
+      all.push(...out);
+    }
+    return [s, ops, all];
+  }
+
+  it("a switch to the same CTN does not cancel the bind: the switch runs, its bind step uses the result", () => {
+    const start = binding();
+    const bindSeq = seqOf(start);
+    let [s, out] = run(start, [{ kind: "switch", at: 10, poa: "b1", from: FROM }]);
+    expect(kinds(out)).toEqual(["buffer"]);
+    expect(s.foldedBind).toEqual({ seq: bindSeq, since: 3, state: "in-flight" });
+    expect(s.plan).toEqual([
+      "buffer",
+      "switch-link",
+      "assign",
+      "close-tunnel",
+      "flush",
+      "bind",
+      "renew",
+    ]);
+    // Buffer, link switch, assign, tunnel deletion and flush go ahead; at the bind step
+    // the session waits for the bind in flight instead of sending another one.
+    let ops: string[];
+    [s, ops, out] = answer(s, out);
+    expect(ops).toEqual(["buffer", "switch-link", "assign", "close-tunnel", "flush"]);
+    expect([s.phase, s.pending, s.tunnel]).toEqual([
+      "switching",
+      { op: "bind", seq: bindSeq, since: 3 },
+      undefined,
+    ]);
+    expect(out.some((o) => o.kind === "notice" && o.message.startsWith("Waiting for"))).toBe(true);
+    // The bind through the (now deleted) tunnel completes: it is the switch's binding.
+    [s, out] = run(s, [bindOk(20, bindSeq)]);
+    expect(kinds(out)).toEqual(["renew"]);
+    [s, ops, out] = answer(s, out);
+    expect(ops).toEqual(["renew"]);
+    expect(s.phase).toBe("attached");
+    expect(out.some((o) => o.kind === "attached")).toBe(true);
+    expect(s.binding).toEqual({ coas: ["10.0.2.10"], lifetimeMs: 1000, at: 20 });
+    expect(s.operations.bind).toMatchObject({ start: 3, end: 20, ok: true });
+    expect(s.foldedBind).toBeUndefined();
+  });
+
+  it("a folded bind that completes before the bind step makes the step unnecessary", () => {
+    const start = binding();
+    const bindSeq = seqOf(start);
+    let [s, out] = run(start, [{ kind: "switch", at: 10, poa: "b1", from: FROM }]);
+    // The result arrives while the AR is asked to buffer.
+    let extra: SessionOutput[];
+    [s, extra] = run(s, [bindOk(10.5, bindSeq)]);
+    expect(kinds(extra)).toEqual([]);
+    expect(s.foldedBind?.state).toBe("bound");
+    expect(s.pending?.op).toBe("buffer");
+    const [after, ops] = answer(s, out);
+    expect(ops).toEqual(["buffer", "switch-link", "assign", "close-tunnel", "flush", "renew"]);
+    expect(after.phase).toBe("attached");
+    expect(after.binding?.coas).toEqual(["10.0.2.10"]);
+  });
+
+  it("a folded bind that fails (or binds several CoAs) is replaced by a bind after the switch", () => {
+    for (
+      const result of [
+        { kind: "fail" },
+        { kind: "several", bound: ["10.0.2.10", "10.0.3.10"] },
+      ] as const
+    ) {
+      const start = binding();
+      const bindSeq = seqOf(start);
+      let [s, out] = run(start, [{ kind: "switch", at: 10, poa: "b1", from: FROM }]);
+      [s, out] = answer(s, out, () => false);
+      expect(s.pending?.seq).toBe(bindSeq);
+      [s, out] = run(s, [
+        result.kind === "fail"
+          ? { kind: "op-failed", at: 20, seq: bindSeq, op: "bind", code: "timeout", message: "x" }
+          : bindOk(20, bindSeq, [...result.bound]),
+      ]);
+      const fresh = commandsOf(out);
+      expect(fresh).toEqual([
+        {
+          kind: "bind",
+          ctn: "B",
+          seq: bindSeq + 6,
+          coas: ["10.0.2.10"],
+          tunnel: undefined,
+          lifetimeMs: undefined,
+        },
+      ]);
+      const [after, ops] = answer(s, out);
+      expect(ops).toEqual(["bind", "renew"]);
+      expect(after.phase).toBe("attached");
+    }
+  });
+
+  it("shutdown during the switch cancels the folded bind as well", () => {
+    const start = binding();
+    const bindSeq = seqOf(start);
+    const [s] = run(start, [{ kind: "switch", at: 10, poa: "b1", from: FROM }]);
+    const [after, out] = run(s, [{ kind: "shutdown", at: 11 }]);
+    expect(commandsOf(out).filter((c) => c.kind === "cancel").map((c) => c.seq).sort()).toEqual([
+      bindSeq,
+      seqOf(s),
+    ].sort());
+    expect(after.phase).toBe("released");
+  });
+
+  it("a switch that fails before the link moved hands the bind in flight back to the session (C.1)", () => {
+    const start = binding();
+    const bindSeq = seqOf(start);
+    let [s] = run(start, [{ kind: "switch", at: 10, poa: "b1", from: FROM }]);
+    [s] = run(s, [{ kind: "buffer-ok", at: 11, seq: seqOf(s) }]);
+    let out: SessionOutput[];
+    [s, out] = run(s, [{
+      kind: "op-failed",
+      at: 12,
+      seq: seqOf(s),
+      op: "switch-link",
+      code: "rejected",
+      message: "no",
+    }]);
+    expect(kinds(out)).toEqual(["switch-failed", "flush"]);
+    expect(commandsOf(out)[0]).toMatchObject({ kind: "flush", seq: 0, tunnel: TUNNEL });
+    expect([s.phase, s.foldedBind, s.buffered, s.pending?.seq]).toEqual([
+      "tunnelled",
+      undefined,
+      undefined,
+      bindSeq,
+    ]);
+    [s, out] = run(s, [bindOk(14, bindSeq)]);
+    expect([s.phase, s.binding?.coas, kinds(out)]).toEqual(["bound", ["10.0.2.10"], []]);
+  });
+
+  it("a commit to the same CTN while its bind is in flight changes nothing", () => {
+    const s = binding();
+    const [after, out] = run(s, [{ kind: "commit", at: 5, poa: "b1" }]);
+    expect(kinds(out)).toEqual([]);
+    expect(after.pending).toEqual(s.pending);
+  });
+
+  it("abort (the target changed) cancels the proactive bind in flight; its late result is stale", () => {
+    const s = binding();
+    const bindSeq = seqOf(s);
+    let [after, out] = run(s, [{ kind: "abort", at: 5 }]);
+    expect(commandsOf(out)).toEqual([{ kind: "cancel", ctn: "B", seq: bindSeq }]);
+    expect([after.phase, after.goal, after.pending]).toEqual([
+      "tunnelled",
+      "preconfigure",
+      undefined,
+    ]);
+    [after, out] = run(after, [{
+      kind: "op-failed",
+      at: 6,
+      seq: bindSeq,
+      op: "bind",
+      code: "aborted",
+      message: "x",
+    }]);
+    expect([after.phase, out]).toEqual(["tunnelled", []]);
+  });
+});
