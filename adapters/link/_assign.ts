@@ -136,14 +136,17 @@ export class _Announcer {
   readonly #running = new Set<Promise<void>>();
 
   /**
-   * Starts `arping -U -c 1 -I IF ADDR` and resolves once arping has printed its
-   * header, after which it sends its one probe at once; arping then waits a second
-   * for replies that an unsolicited ARP never gets, which runs on in the background.
+   * Starts `arping -U -c 1 -I IF ADDR` in the background and resolves at once: arping
+   * sends its one unsolicited ARP right after it starts, then waits a second for
+   * replies that an unsolicited ARP never gets. We do not wait for its first output
+   * line either: into a pipe arping's stdout is block-buffered, so the header only
+   * arrives when it exits, a second later (the testbed saw this as a 1 s stall in
+   * every address assignment). A failure is logged when arping exits.
    *
    * @returns whether arping was started (false when it is not installed)
    */
-  async garp(target: _AssignTarget, address: string): Promise<boolean> {
-    if (!_onPath("arping")) return false;
+  garp(target: _AssignTarget, address: string): Promise<boolean> {
+    if (!_onPath("arping")) return Promise.resolve(false);
     const argv = _inNetns(target.netns, [
       "arping",
       "-U",
@@ -156,28 +159,18 @@ export class _Announcer {
     const child = new Deno.Command(argv[0]!, {
       args: argv.slice(1),
       stdin: "null",
-      stdout: "piped",
+      stdout: "null",
       stderr: "piped",
     }).spawn();
-    const stderrText = new Response(child.stderr).text();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let header = "";
-    while (!header.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      header += value;
-    }
     const done = (async () => {
       try {
-        while (!(await reader.read()).done) {
-          // drain
-        }
+        const stderr = await new Response(child.stderr).text();
         const status = await child.status;
         if (!status.success) {
           _logger.warn("Gratuitous ARP for {address} on {interface} failed: {stderr}", {
             address,
             interface: target.interface,
-            stderr: (await stderrText).trim(),
+            stderr: stderr.trim(),
           });
         }
       } catch (e) {
@@ -186,17 +179,7 @@ export class _Announcer {
     })();
     this.#running.add(done);
     void done.finally(() => this.#running.delete(done));
-    if (!header.startsWith("ARPING")) {
-      await done;
-      throw new PortError(
-        "LinkControl",
-        "unreachable",
-        `Gratuitous ARP not sent: arping on ${target.interface}: ${
-          (await stderrText).trim() || header.trim()
-        }`,
-      );
-    }
-    return true;
+    return Promise.resolve(true);
   }
 
   /** Waits for every background arping to exit. */

@@ -1,0 +1,291 @@
+/**
+ * The SCRIPTED mobile node of the handover testbed: a JSON-line child in the MN's
+ * namespace that performs RFC 6252 section 6.3's steps in order, on the same adapters
+ * the agent (`mpa agent`) uses - `PanaPac` (step 1, pre-authentication),
+ * `DhcpConfigurator` (step 2, the nCoA by unicast DHCP under the MN-CA key),
+ * `PhtTunnelManager` with a TUN holding the nCoA (step 2, the proactive handover
+ * tunnel), `SipMobility` / `Mip6Mobility` (step 3, the binding update through the
+ * tunnel), the AR's buffering (section 7.6.1) and tunnel deletion (step 4),
+ * `NetnsLinkControl` (step 5, the link-layer switch; step 6, the nCoA on the
+ * physical interface with a gratuitous ARP) - timestamping each phase.
+ *
+ * It is the STAND-IN until the agent driver lands (mn_driver.ts): the decision of
+ * when and where to move is the caller's script here, not the agent's.
+ *
+ * The reactive variant (`reactive`) does the same protocol work after the switch:
+ * post-authentication with the new network's AA and DHCP with its CA from an IPv4
+ * link-local address (RFC 3927, no address of the new network yet; its probing is
+ * skipped, which favours the reactive case), then the nCoA on the interface and the
+ * binding update from it.
+ *
+ * Times are epoch ms (`performance.timeOrigin + performance.now()`), comparable
+ * with the CN's send times on the same machine.
+ *
+ * @module
+ */
+import { Mip6Mobility } from "../../adapters/mobility/mip6_mn.ts";
+import { RtpReceiver } from "../../adapters/mobility/rtp_stream.ts";
+import { SipMobility } from "../../adapters/mobility/sip_ua.ts";
+import { NetnsLinkControl } from "../../adapters/link/netns_link.ts";
+import { DhcpConfigurator } from "../../adapters/dhcp/configurator.ts";
+import { type PanaMpaSa, PanaPac } from "../../adapters/pana/pac.ts";
+import { PhtTunnelManager } from "../../adapters/tunnel/pht_mn.ts";
+import { TunDevice } from "../../adapters/tunnel/tun.ts";
+import { attachMnTun, type MnTunAttachment } from "../../adapters/tunnel/tun_glue.ts";
+import { _ip } from "../../adapters/tunnel/_ip_cmd.ts";
+import { createEapPskPeer } from "../../lib/eap/eap_psk_peer.ts";
+import type { CtnInfo, Lease, MobilityProtocol, TunnelHandle } from "../../lib/ports.ts";
+import { fromHex } from "../../lib/wire/_bytes.ts";
+import { serveJsonLines } from "../../tests/fixtures/netns/json_line_server.ts";
+
+const now = () => performance.timeOrigin + performance.now();
+
+interface CtnArgs {
+  readonly network: string;
+  readonly ar: string;
+  readonly ca: string;
+  readonly subnet: string;
+  readonly poa: string;
+}
+
+interface Prepared {
+  readonly ctn: CtnInfo;
+  readonly poa: string;
+  readonly pac: PanaPac;
+  readonly sa: PanaMpaSa;
+  readonly lease: Lease;
+  handle?: TunnelHandle;
+  tun?: TunDevice;
+  attachment?: MnTunAttachment;
+}
+
+let rx: RtpReceiver | undefined;
+let link: NetnsLinkControl | undefined;
+let mobility: (MobilityProtocol & { close?(): Promise<void> }) | undefined;
+let sip: SipMobility | undefined;
+let manager: PhtTunnelManager | undefined;
+let identity = "";
+let psk: Uint8Array = new Uint8Array(16);
+let oCoA = "";
+let bound = "";
+const prepared = new Map<string, Prepared>();
+const pacs: PanaPac[] = [];
+const attachments = new Map<string, MnTunAttachment>();
+
+function ctnInfo(c: CtnArgs): CtnInfo {
+  return {
+    network: c.network,
+    aa: { address: c.ar, port: 716 },
+    ca: { address: c.ca, port: 67 },
+    ar: { address: c.ar, port: 7716 },
+    poas: [],
+    subnet: c.subnet,
+  };
+}
+
+function newPac(bind: string): PanaPac {
+  const pac = new PanaPac({
+    identity,
+    eap: () =>
+      createEapPskPeer({
+        identity,
+        psk: psk.slice(),
+        random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+      }),
+    authTimeoutMs: 10_000,
+    bind,
+  });
+  pacs.push(pac);
+  return pac;
+}
+
+async function bind(coa: string, handle?: TunnelHandle): Promise<[number, number]> {
+  const start = now();
+  await mobility!.bind([coa], handle === undefined ? {} : { tunnel: handle });
+  bound = coa;
+  return [start, now()];
+}
+
+await serveJsonLines({
+  /**
+   * {protocol, oCoA, cn, sipPort, home, keyHex, mediaPort, identity, pskHex, air,
+   * peer, poas, associationDelayMs}: receiver, link control, call or first binding.
+   */
+  async setup(a) {
+    oCoA = String(a.oCoA);
+    identity = String(a.identity);
+    psk = fromHex(String(a.pskHex));
+    rx = await RtpReceiver.listen({ address: "0.0.0.0", port: Number(a.mediaPort) });
+    link = new NetnsLinkControl({
+      air: String(a.air),
+      peer: String(a.peer),
+      poas: a.poas as Record<string, string>,
+      interface: "eth0",
+      associationDelayMs: Number(a.associationDelayMs ?? 0),
+    });
+    // The ip -batch process starts with the first switch: start it now (the MN is on
+    // cellP already; re-mastering to the same bridge changes nothing).
+    await link.switchTo("cellP");
+    manager = new PhtTunnelManager({
+      sessionId: (network) => prepared.get(network)?.sa.sessionId,
+      onPacket: (h, packet) => attachments.get(h.id)?.onPacket(packet),
+    });
+    if (a.protocol === "sip") {
+      sip = new SipMobility({
+        aor: "sip:mn@home.example",
+        localAddress: oCoA,
+        mediaPort: Number(a.mediaPort),
+        correspondent: {
+          address: String(a.cn),
+          port: Number(a.sipPort),
+          uri: `sip:cn@${String(a.cn)}:${Number(a.sipPort)}`,
+        },
+      });
+      mobility = sip;
+      await sip.start();
+    } else {
+      const mip = new Mip6Mobility({
+        home: String(a.home),
+        homeAgent: { address: String(a.cn), port: 4191 },
+        key: fromHex(String(a.keyHex)),
+        initialTimeoutMs: 1000,
+      });
+      mobility = mip;
+      await mip.bind([oCoA]);
+    }
+    bound = oCoA;
+    return { at: now() };
+  },
+  /** Steps 1-2 for each CTN: {ctns: CtnArgs[]}; returns the phase times per CTN. */
+  async prepare(a) {
+    const out: Record<string, unknown>[] = [];
+    for (const c of a.ctns as CtnArgs[]) {
+      const ctn = ctnInfo(c);
+      const pac = newPac(oCoA);
+      const t0 = now();
+      const sa = await pac.preAuthenticate(ctn);
+      const t1 = now();
+      const lease = await new DhcpConfigurator({ source: oCoA, mode: "ciaddr", timeoutMs: 10_000 })
+        .acquire(ctn, sa);
+      const t2 = now();
+      const p: Prepared = { ctn, poa: c.poa, pac, sa, lease };
+      prepared.set(c.network, p);
+      p.handle = await manager!.open(c.network, {
+        oCoA,
+        nCoA: lease.nCoA,
+        ar: { address: c.ar, port: 7716 },
+      }, sa.keys.mnAr);
+      const index = prepared.size;
+      p.tun = TunDevice.open({ name: "mpa%d", mtu: 1400 });
+      p.attachment = await attachMnTun(manager!, p.handle, p.tun, {
+        table: 7715 + index,
+        rulePriority: 7715 + index,
+      });
+      attachments.set(p.handle.id, p.attachment);
+      const t3 = now();
+      out.push({
+        network: c.network,
+        nCoA: lease.nCoA,
+        auth: [t0, t1],
+        conf: [t1, t2],
+        tunnel: [t2, t3],
+      });
+    }
+    return out;
+  },
+  /** Step 3 through the tunnel of {network}. */
+  async bindProactive(a) {
+    const p = prepared.get(String(a.network))!;
+    return { bu: await bind(p.lease.nCoA, p.handle) };
+  },
+  /**
+   * Steps 4-6 towards {network}; {buffering}: buffer at its AR first; a binding
+   * update after the switch when the CoA bound is not its nCoA.
+   */
+  async execute(a) {
+    const p = prepared.get(String(a.network))!;
+    const t: Record<string, number | [number, number] | undefined> = { start: now() };
+    if (a.buffering === true) {
+      await manager!.buffer(p.handle!);
+      t.buffered = now();
+    }
+    // Step 4: the tunnels are deleted (the AR keeps buffering); the TUNs' kernel
+    // state goes meanwhile, in parallel with the switch (it must be gone before the
+    // nCoA moves to the physical interface, not before the move).
+    const detached = Promise.all([...prepared.values()].map((q) => q.attachment?.detach()));
+    await Promise.all(
+      [...prepared.values()].map((q) =>
+        q.handle === undefined ? undefined : manager!.close(q.handle)
+      ),
+    );
+    t.tunnelDeleted = now();
+    await link!.switchTo(p.poa);
+    t.linkUp = now();
+    await detached;
+    t.detached = now();
+    await link!.assign(p.lease.nCoA, p.lease.prefixLength, {
+      ...(p.lease.router === undefined ? {} : { router: p.lease.router }),
+    });
+    t.assigned = now();
+    let flushed: number | undefined;
+    if (a.buffering === true) {
+      flushed = await manager!.flush(p.handle!).catch(() => undefined);
+      t.flushed = now();
+    }
+    if (bound !== p.lease.nCoA) t.bu = await bind(p.lease.nCoA);
+    t.l3Done = now();
+    void _ip(["addr", "del", `${oCoA}/24`, "dev", "eth0"]).catch(() => {});
+    return { t, flushed, nCoA: p.lease.nCoA };
+  },
+  /** The reactive handover to {ctn: CtnArgs}: switch, then authenticate, configure, bind. */
+  async reactive(a) {
+    const c = a.ctn as CtnArgs;
+    const ctn = ctnInfo(c);
+    const t: Record<string, number | [number, number] | undefined> = { start: now() };
+    await link!.switchTo(c.poa);
+    t.linkUp = now();
+    const ll = `169.254.${1 + Math.floor(Math.random() * 253)}.${
+      1 + Math.floor(Math.random() * 253)
+    }`;
+    await _ip(["addr", "flush", "dev", "eth0"]);
+    await _ip(["addr", "add", `${ll}/16`, "dev", "eth0"]);
+    await _ip(["route", "replace", c.subnet, "dev", "eth0", "src", ll]);
+    const t0 = now();
+    const pac = newPac(ll);
+    const sa = await pac.preAuthenticate(ctn);
+    const t1 = now();
+    const lease = await new DhcpConfigurator({ source: ll, mode: "ciaddr", timeoutMs: 10_000 })
+      .acquire(ctn, sa);
+    const t2 = now();
+    t.auth = [t0, t1];
+    t.conf = [t1, t2];
+    prepared.set(c.network, { ctn, poa: c.poa, pac, sa, lease });
+    await link!.assign(lease.nCoA, lease.prefixLength, {
+      ...(lease.router === undefined ? {} : { router: lease.router }),
+    });
+    t.assigned = now();
+    await _ip(["addr", "del", `${ll}/16`, "dev", "eth0"]).catch(() => "");
+    t.llRemoved = now();
+    t.bu = await bind(lease.nCoA);
+    t.l3Done = now();
+    return { t, nCoA: lease.nCoA };
+  },
+  /** Every RTP arrival: [sequence, arrivedAt, duplicate 0|1]. */
+  arrivals() {
+    return (rx?.arrivals() ?? []).map((r) => [r.sequence, r.arrivedAt, r.duplicate ? 1 : 0]);
+  },
+}, async () => {
+  const quick = <T>(p: Promise<T> | undefined) =>
+    Promise.race([p?.catch(() => {}), new Promise((r) => setTimeout(r, 800))]);
+  await quick(sip?.stop());
+  await quick((mobility as { close?(): Promise<void> } | undefined)?.close?.());
+  for (const p of prepared.values()) {
+    await quick(p.attachment?.detach());
+    await quick(p.tun?.close());
+    await quick(p.pac.terminate(p.sa.sessionId));
+  }
+  await quick(manager?.[Symbol.asyncDispose]());
+  for (const pac of pacs) await quick(pac.close());
+  await quick(rx?.close());
+  await quick(link?.close());
+});

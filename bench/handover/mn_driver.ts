@@ -1,0 +1,238 @@
+/**
+ * The MN side of the handover testbed behind one seam: an {@link MnDriver} runs one
+ * handover of a scenario in the MN's namespace and returns the phase timestamps and
+ * the RTP arrivals that measure.ts turns into metrics.
+ *
+ * `scripted` ({@link ScriptedMnDriver}, bench/handover/_mn_scripted.ts) is the
+ * stand-in in use today: the steps of RFC 6252 section 6.3 in a fixed order on the
+ * agent's adapters. `agent` is the seam for `mpa agent --config FILE`: a driver that
+ * writes the agent's configuration (the CTN table of topology.ts, a trace that
+ * crosses the cells, the link control of the air namespace), runs the agent in the
+ * MN's namespace and maps its `events$` log (decision, pre-authentication, DHCP,
+ * tunnel, binding, buffering, switch) onto the same {@link HandoverTrace}; it is not
+ * written yet ({@link createMnDriver} refuses it with a message saying so).
+ *
+ * @module
+ */
+import type { JsonLineChild } from "../../tests/fixtures/netns/json_line_child.ts";
+import { ADDR, type CtnSpec, type HandoverTopology, MN_IDENTITY, MN_PSK_HEX } from "./topology.ts";
+
+/** Mobility protocol of a run (RFC 6252 section 7.5 / Figures 6 and 7). */
+export type BindingProtocol = "sip" | "mip6";
+
+/** What one run asks of the MN. */
+export interface HandoverPlan {
+  /** SIP or Mobile IPv6 binding. */
+  readonly protocol: BindingProtocol;
+  /** `reactive`: no MPA; `mpa`: prepare, bind through the tunnel, then switch. */
+  readonly mode: "reactive" | "mpa";
+  /** Buffer at the AR across the switch (section 7.6.1). */
+  readonly buffering: boolean;
+  /** CTNs prepared (MPA), in order; the binding goes through the first one's tunnel. */
+  readonly prepare: readonly CtnSpec[];
+  /** The CTN the MN ends in. */
+  readonly target: CtnSpec;
+  /** Layer-2 association delay modelled by the link control, ms. */
+  readonly associationDelayMs: number;
+  /** The RTP media port at the MN. */
+  readonly mediaPort: number;
+}
+
+/** A phase, [start, end] epoch ms. */
+export type Span = readonly [number, number];
+
+/** What the driver observed in one run; times are epoch ms. */
+export interface HandoverTrace {
+  /** Pre-authentication (Tauth), per prepared CTN or post-switch in reactive. */
+  readonly auth?: Span;
+  /** Address acquisition (Tconf). */
+  readonly conf?: Span;
+  /** Tunnel set-up (MPA). */
+  readonly tunnel?: Span;
+  /** Binding update (proactive in MPA when it went through the tunnel). */
+  readonly bu?: Span;
+  /** Whether the binding update was sent through the tunnel before the switch. */
+  readonly buProactive: boolean;
+  /** Handover execution start (buffer request or switch). */
+  readonly executeStart: number;
+  /** The AR confirmed buffering. */
+  readonly buffered?: number;
+  /** Tunnel(s) deleted. */
+  readonly tunnelDeleted?: number;
+  /** The link-layer switch (start, link up). */
+  readonly link: Span;
+  /** nCoA on the interface. */
+  readonly assigned: number;
+  /** Flush answered. */
+  readonly flushed?: number;
+  /** Packets the AR said it flushed. */
+  readonly flushCount?: number;
+  /** The MN can receive at the new address on the new link (layer 3 done). */
+  readonly l3Done: number;
+}
+
+/** An MN driver: one handover per run. */
+export interface MnDriver {
+  /** Which driver. */
+  readonly kind: "scripted" | "agent";
+  /**
+   * Runs the MN's part of one handover while the CN streams: set-up (call or first
+   * binding), wait `settleMs`, preparation, handover, wait `afterMs`.
+   *
+   * @param plan what to do
+   * @param hooks `streamUp` is awaited after the call or first binding exists
+   *   (the MIP6 stream starts there)
+   * @returns the trace
+   */
+  run(
+    plan: HandoverPlan,
+    hooks: { readonly streamUp: () => Promise<void>; readonly settleMs: number },
+  ): Promise<HandoverTrace>;
+  /** RTP arrivals at the MN: [sequence, arrivedAt, duplicate]. */
+  arrivals(): Promise<readonly (readonly [number, number, number])[]>;
+  /** Stops the MN (call ended, sessions terminated, tunnels gone). */
+  stop(): Promise<void>;
+}
+
+type _Times = Record<string, number | [number, number] | undefined>;
+
+/** The scripted stand-in (see the module notes). */
+export class ScriptedMnDriver implements MnDriver {
+  /** Always `scripted`. */
+  readonly kind = "scripted" as const;
+  readonly #topo: HandoverTopology;
+  #child: JsonLineChild | undefined;
+
+  /** @param topo the running testbed */
+  constructor(topo: HandoverTopology) {
+    this.#topo = topo;
+  }
+
+  /**
+   * Runs one handover (see {@link MnDriver.run}).
+   *
+   * @param plan what to do
+   * @param hooks stream start and settle time
+   * @returns the trace
+   */
+  async run(
+    plan: HandoverPlan,
+    hooks: { readonly streamUp: () => Promise<void>; readonly settleMs: number },
+  ): Promise<HandoverTrace> {
+    const topo = this.#topo;
+    const child = await topo.lab.spawnDeno(
+      topo.ns.mn!,
+      new URL("./_mn_scripted.ts", import.meta.url),
+    );
+    this.#child = child;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await child.request("setup", {
+      protocol: plan.protocol,
+      oCoA: ADDR.oCoA,
+      cn: ADDR.cn,
+      sipPort: 5060,
+      home: ADDR.home,
+      keyHex: MIP_KEY_HEX,
+      mediaPort: plan.mediaPort,
+      identity: MN_IDENTITY,
+      pskHex: MN_PSK_HEX,
+      air: topo.ns.air,
+      peer: "mnp",
+      poas: topo.poas,
+      associationDelayMs: plan.associationDelayMs,
+    }, 30_000);
+    await hooks.streamUp();
+    await sleep(hooks.settleMs);
+    const ctnArgs = (c: CtnSpec) => ({
+      network: c.network,
+      ar: c.ar,
+      ca: c.ca,
+      subnet: c.subnet,
+      poa: c.poa,
+    });
+    if (plan.mode === "reactive") {
+      const r = await child.request<{ t: _Times }>(
+        "reactive",
+        { ctn: ctnArgs(plan.target) },
+        30_000,
+      );
+      return {
+        auth: r.t.auth as Span,
+        conf: r.t.conf as Span,
+        bu: r.t.bu as Span,
+        buProactive: false,
+        executeStart: r.t.start as number,
+        link: [r.t.start as number, r.t.linkUp as number],
+        assigned: r.t.assigned as number,
+        l3Done: r.t.l3Done as number,
+      };
+    }
+    const prep = await child.request<
+      { auth: Span; conf: Span; tunnel: Span }[]
+    >("prepare", { ctns: plan.prepare.map(ctnArgs) }, 30_000);
+    const first = plan.prepare[0]!;
+    const bu = await child.request<{ bu: Span }>(
+      "bindProactive",
+      { network: first.network },
+      30_000,
+    );
+    await sleep(hooks.settleMs / 2);
+    const x = await child.request<{ t: _Times; flushed?: number }>("execute", {
+      network: plan.target.network,
+      buffering: plan.buffering,
+    }, 30_000);
+    const t = x.t;
+    const p = prep[plan.prepare.findIndex((c) => c.network === plan.target.network)] ?? prep[0]!;
+    const post = t.bu as Span | undefined;
+    return {
+      auth: p.auth,
+      conf: p.conf,
+      tunnel: p.tunnel,
+      bu: post ?? bu.bu,
+      buProactive: post === undefined,
+      executeStart: t.start as number,
+      ...(t.buffered === undefined ? {} : { buffered: t.buffered as number }),
+      tunnelDeleted: t.tunnelDeleted as number,
+      link: [t.tunnelDeleted as number, t.linkUp as number],
+      assigned: t.assigned as number,
+      ...(t.flushed === undefined ? {} : { flushed: t.flushed as number }),
+      ...(x.flushed === undefined ? {} : { flushCount: x.flushed }),
+      l3Done: t.l3Done as number,
+    };
+  }
+
+  /**
+   * RTP arrivals at the MN.
+   *
+   * @returns [sequence, arrivedAt, duplicate] per datagram
+   */
+  async arrivals(): Promise<readonly (readonly [number, number, number])[]> {
+    return await this.#child!.request<[number, number, number][]>("arrivals");
+  }
+
+  /** Stops the MN child. */
+  async stop(): Promise<void> {
+    await this.#child?.stop();
+    this.#child = undefined;
+  }
+}
+
+/** The Mobile IPv6 key shared by the MN and the home agent (test value). */
+export const MIP_KEY_HEX = "6d6970362d62696e64696e672d6b65792d666f722d7468652d746573746265642e";
+
+/**
+ * The MN driver of a kind.
+ *
+ * @param kind `scripted` or `agent`
+ * @param topo the running testbed
+ * @returns the driver
+ * @throws {Error} for `agent`, until the agent driver is written
+ */
+export function createMnDriver(kind: "scripted" | "agent", topo: HandoverTopology): MnDriver {
+  if (kind === "agent") {
+    throw new Error(
+      "The agent MN driver is not written yet: run with --driver scripted (the stand-in)",
+    );
+  }
+  return new ScriptedMnDriver(topo);
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from "npm:vitest@4.1.12";
+import { measureRun, median, percentile, summarize } from "../../../bench/handover/measure.ts";
+import { DelayLine, inCidr, oneWayDelayMs } from "../../../bench/handover/delay_relay.ts";
+import type { HandoverTrace } from "../../../bench/handover/mn_driver.ts";
+
+/** A 20 ms stream of 20 packets, 5 ms transit, with `drop` lost and `late` held. */
+function stream(options: { drop?: number[]; late?: Record<number, number>; dup?: number[] }) {
+  const sent = Array.from({ length: 20 }, (_, i) => [i, 1000 + i * 20] as const);
+  const arrivals: [number, number, number][] = [];
+  for (const [seq, at] of sent) {
+    if (options.drop?.includes(seq)) continue;
+    arrivals.push([seq, at + 5 + (options.late?.[seq] ?? 0), 0]);
+    if (options.dup?.includes(seq)) arrivals.push([seq, at + 6, 1]);
+  }
+  arrivals.sort((a, b) => a[1] - b[1]);
+  return { sent, arrivals };
+}
+
+const trace: HandoverTrace = {
+  auth: [500, 510],
+  conf: [510, 520],
+  tunnel: [520, 530],
+  bu: [540, 600],
+  buProactive: true,
+  executeStart: 1190,
+  buffered: 1191,
+  tunnelDeleted: 1192,
+  link: [1192, 1195],
+  assigned: 1250,
+  flushed: 1255,
+  l3Done: 1255,
+};
+
+describe("handover metrics (RFC 6252 Appendix C.5, Figures 6 and 7)", () => {
+  it("a clean stream: nothing lost, the gap is one interval, no jitter", () => {
+    const m = measureRun({ ...stream({}), trace, intervalMs: 20 });
+    expect(m.lost).toBe(0);
+    expect(m.duplicated).toBe(0);
+    expect(m.buffered).toBe(0);
+    expect(m.sent).toBe(20);
+    expect(m.interruptionMs).toBe(20);
+    expect(m.jitterMs).toBe(0);
+    expect(m.interArrivalMs).toBe(20);
+  });
+
+  it("phase spans become Tauth, Tconf, tunnel, BU, link switch, L3 and the buffering period", () => {
+    const m = measureRun({ ...stream({}), trace, intervalMs: 20 });
+    expect(m.tauthMs).toBe(10);
+    expect(m.tconfMs).toBe(10);
+    expect(m.tunnelMs).toBe(10);
+    expect(m.buMs).toBe(60);
+    expect(m.linkSwitchMs).toBe(3);
+    expect(m.l3HandoverMs).toBe(60);
+    expect(m.bufferingMs).toBe(64);
+  });
+
+  it("lost packets widen the interruption to the gap they leave", () => {
+    const m = measureRun({ ...stream({ drop: [10, 11, 12] }), trace, intervalMs: 20 });
+    expect(m.lost).toBe(3);
+    expect(m.interruptionMs).toBe(80);
+  });
+
+  it("packets held by the AR count as buffered, arrive in a burst, and add jitter", () => {
+    // Packets 10-12 held until 1260 (a flush); 12 was held less than an interval.
+    const m = measureRun({
+      ...stream({ late: { 10: 55, 11: 35, 12: 15 } }),
+      trace,
+      intervalMs: 20,
+    });
+    expect(m.lost).toBe(0);
+    expect(m.buffered).toBe(2);
+    expect(m.interruptionMs).toBe(75); // 1185 (packet 9) -> 1260 (packet 10)
+    expect(m.jitterMs).toBeGreaterThan(0);
+  });
+
+  it("duplicates are counted, not lost", () => {
+    const m = measureRun({ ...stream({ dup: [3, 4] }), trace, intervalMs: 20 });
+    expect(m.duplicated).toBe(2);
+    expect(m.lost).toBe(0);
+  });
+
+  it("packets sent before the first one received are not counted as lost", () => {
+    const m = measureRun({ ...stream({ drop: [0, 1] }), trace, intervalMs: 20 });
+    expect(m.lost).toBe(0);
+    expect(m.sent).toBe(18);
+  });
+
+  it("median, nearest-rank p90 and summaries over runs", () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([])).toBeNaN();
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).toBe(9);
+    const a = measureRun({ ...stream({}), trace, intervalMs: 20 });
+    const b = measureRun({ ...stream({ drop: [10] }), trace, intervalMs: 20 });
+    const s = summarize([a, b, b]);
+    expect(s.lost).toEqual({ median: 1, p90: 1, n: 3 });
+    expect(s.tauthMs?.n).toBe(3);
+  });
+});
+
+describe("the wan router's delay line (no netem: delay in user space on the path)", () => {
+  it("one-way delay is half the RTT of the path a packet's source or destination is on", () => {
+    const rules = [{ cidr: "10.9.0.0/24", rttMs: 100 }, { cidr: "10.9.1.0/24", rttMs: 40 }];
+    expect(oneWayDelayMs("10.0.1.2", "10.9.0.2", rules)).toBe(50);
+    expect(oneWayDelayMs("10.9.1.2", "10.0.2.1", rules)).toBe(20);
+    expect(oneWayDelayMs("10.0.1.2", "10.0.2.1", rules)).toBe(0);
+    expect(inCidr("10.9.0.255", "10.9.0.0/24")).toBe(true);
+    expect(inCidr("10.9.1.0", "10.9.0.0/24")).toBe(false);
+  });
+
+  it("releases packets in order at arrival + delay, FIFO behind a longer delay", () => {
+    let now = 0;
+    const timers: { at: number; fn: () => void }[] = [];
+    const out: [string, number][] = [];
+    const line = new DelayLine<string>({
+      now: () => now,
+      setTimer: (fn, ms) => timers.push({ at: now + ms, fn }),
+      emit: (p) => out.push([p, now]),
+    });
+    line.push("a", 50);
+    now = 10;
+    line.push("b", 50);
+    line.push("c", 0); // behind a and b: waits for them
+    while (timers.length > 0) {
+      timers.sort((x, y) => x.at - y.at);
+      const t = timers.shift()!;
+      now = t.at;
+      t.fn();
+    }
+    expect(out).toEqual([["a", 50], ["b", 60], ["c", 60]]);
+    expect(line.stats()).toEqual({ passed: 3, dropped: 0, waiting: 0 });
+  });
+
+  it("a zero delay with nothing waiting passes at once; a full queue drops", () => {
+    const out: number[] = [];
+    const line = new DelayLine<number>({
+      now: () => 0,
+      setTimer: () => {},
+      emit: (p) => out.push(p),
+      maxQueue: 1,
+    });
+    line.push(1, 0);
+    line.push(2, 10);
+    line.push(3, 10);
+    expect(out).toEqual([1]);
+    expect(line.stats()).toEqual({ passed: 1, dropped: 1, waiting: 1 });
+  });
+});

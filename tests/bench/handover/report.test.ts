@@ -1,0 +1,157 @@
+import { describe, expect, it } from "npm:vitest@4.1.12";
+import type { RunMetrics } from "../../../bench/handover/measure.ts";
+import type { HandoverTrace } from "../../../bench/handover/mn_driver.ts";
+import {
+  cell,
+  goals,
+  reactiveRatios,
+  renderReport,
+  type RunRecord,
+  type TestbedResults,
+  timelineSvg,
+} from "../../../bench/handover/report.ts";
+
+const trace: HandoverTrace = {
+  auth: [0, 4],
+  conf: [4, 10],
+  tunnel: [10, 20],
+  bu: [20, 120],
+  buProactive: true,
+  executeStart: 1000,
+  buffered: 1001,
+  tunnelDeleted: 1002,
+  link: [1002, 1004],
+  assigned: 1015,
+  flushed: 1018,
+  l3Done: 1018,
+};
+
+function run(m: Partial<RunMetrics>): RunRecord {
+  return {
+    metrics: {
+      linkSwitchMs: 2,
+      l3HandoverMs: 14,
+      lost: 0,
+      duplicated: 0,
+      buffered: 1,
+      sent: 100,
+      interruptionMs: 20,
+      jitterMs: 3,
+      interArrivalMs: 20,
+      tauthMs: 8,
+      tconfMs: 6,
+      ...m,
+    },
+    trace,
+    timeline: [[980, 970, 0], [1000, 990, 0], [1021, 1010, 0], [1022, 1010, 1]],
+  };
+}
+
+const results: TestbedResults = {
+  parameters: { ratePps: 50, intervalMs: 20, cnRttMs: 100 },
+  date: "2026-01-01T00:00:00.000Z",
+  scenarios: [
+    {
+      id: "reactive",
+      protocol: "sip",
+      aaa: "local",
+      runs: [run({ lost: 60, interruptionMs: 1200, tauthMs: 30 }), run({ lost: 58 })],
+    },
+    { id: "mpa-buffering", protocol: "sip", aaa: "local", runs: [run({}), run({})] },
+    { id: "mpa-no-buffering", protocol: "sip", aaa: "local", runs: [run({ lost: 2 })] },
+  ],
+};
+
+/** Checks that every tag is closed in order and attributes are quoted (a small XML check). */
+function wellFormed(xml: string): boolean {
+  const stack: string[] = [];
+  const body = xml.replace(/<\?xml[^>]*\?>/, "");
+  for (const m of body.matchAll(/<(\/?)([a-zA-Z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/g)) {
+    const [, close, name, , self] = m;
+    if (self === "/") continue;
+    if (close === "/") {
+      if (stack.pop() !== name) return false;
+    } else stack.push(name!);
+  }
+  const tags = (body.match(/</g) ?? []).length;
+  const matched = [...body.matchAll(/<\/?[a-zA-Z][^>]*>/g)].length;
+  return stack.length === 0 && tags === matched && !/&(?!amp;|lt;|gt;|quot;)/.test(body);
+}
+
+describe("the handover report (RFC 6252 Appendix C.5, Figures 6, 7 and 10)", () => {
+  it("cells are median / p90", () => {
+    expect(cell({ median: 1.25, p90: 3, n: 4 })).toBe("1.3 / 3.0");
+    expect(cell({ median: 0, p90: 0, n: 0 })).toBe("-");
+  });
+
+  it("the Figure 7 table puts the RFC's numbers beside ours in the right columns", () => {
+    const md = renderReport(results).markdown;
+    const fig7 = md.slice(md.indexOf("## Figure 7"), md.indexOf("## Figure 10"));
+    const loss = fig7.split("\n").find((l) => l.startsWith("| Avg. packet loss"))!;
+    // RFC disabled | ours no-buffering | RFC enabled | ours buffering | ours reactive
+    expect(loss.split("|").map((s) => s.trim()).slice(2, 7)).toEqual([
+      "1.50",
+      "2.0 / 2.0",
+      "0",
+      "0.0 / 0.0",
+      "59.0 / 60.0",
+    ]);
+    const l2 = fig7.split("\n").find((l) => l.startsWith("| L2 handoff"))!;
+    expect(l2.split("|").map((s) => s.trim()).slice(2, 5)).toEqual(["4.00", "2.00 / 2.00", "5.00"]);
+    const interval = fig7.split("\n").find((l) =>
+      l.startsWith("| Avg. inter-packet arrival interval")
+    )!;
+    expect(interval).toContain("| 20.00 |");
+  });
+
+  it("the Figure 10 table shows the RFC's Tauth and ours for reactive and MPA", () => {
+    const md = renderReport(results).markdown;
+    const row = md.split("\n").find((l) => l.startsWith("| Tauth (ms)"))!;
+    const cells = row.split("|").map((s) => s.trim());
+    expect(cells.slice(2, 5)).toEqual(["61", "599", "19.0 / 30.0"]);
+    expect(cells[7]).toBe("177");
+    expect(cells[9]).toBe("8.0 / 8.0");
+  });
+
+  it("ratios and goals: reactive over MPA, no loss with buffering, Tauth <= 10 ms", () => {
+    const [ratio] = reactiveRatios(results);
+    expect(ratio?.protocol).toBe("sip");
+    expect(ratio?.interruption).toBe(30.5); // median 610 / 20
+    expect(ratio?.loss).toBe(Infinity);
+    const g = goals(results);
+    expect(g.map((x) => x.status)).toEqual(["met", "met", "met", "met"]);
+    const md = renderReport(results).markdown;
+    expect(md).toContain("reactive lost packets, MPA none");
+  });
+
+  it("a goal is missed when a buffered run lost a packet or the gap exceeds switch + interval", () => {
+    const bad: TestbedResults = {
+      ...results,
+      scenarios: [{
+        id: "mpa-buffering",
+        protocol: "mip6",
+        aaa: "local",
+        runs: [run({ lost: 1, interruptionMs: 40, tauthMs: 12 })],
+      }],
+    };
+    expect(goals(bad).map((x) => x.status)).toEqual(["missed", "missed", "not measured", "missed"]);
+  });
+
+  it("one SVG timeline per scenario, well-formed, with the phases and the arrivals", () => {
+    const { svgs, markdown } = renderReport(results);
+    expect(Object.keys(svgs).sort()).toEqual([
+      "timeline-mpa-buffering-sip-local.svg",
+      "timeline-mpa-no-buffering-sip-local.svg",
+      "timeline-reactive-sip-local.svg",
+    ]);
+    expect(markdown).toContain("](results/timeline-reactive-sip-local.svg)");
+    const svg = svgs["timeline-mpa-buffering-sip-local.svg"]!;
+    expect(wellFormed(svg)).toBe(true);
+    expect(svg).toContain("buffering at the AR");
+    expect(svg).toContain("link-layer switch");
+    expect((svg.match(/<circle /g) ?? []).length).toBe(4 + 2); // arrivals + legend
+    expect(svg).toContain('fill="#dc2626"'); // the duplicate
+    expect(wellFormed(timelineSvg("a <b> & c", run({})))).toBe(true);
+    expect(wellFormed("<svg><g></svg>")).toBe(false);
+  });
+});
