@@ -427,7 +427,7 @@ describe("sessionReducer: a switch during the proactive binding update (RFC 6252
       const start = binding();
       const bindSeq = seqOf(start);
       let [s, out] = run(start, [{ kind: "switch", at: 10, poa: "b1", from: FROM }]);
-      [s, out] = answer(s, out, () => false);
+      [s] = answer(s, out, () => false);
       expect(s.pending?.seq).toBe(bindSeq);
       [s, out] = run(s, [
         result.kind === "fail"
