@@ -13,7 +13,6 @@
 import { defer, from, mergeMap, type Observable, type SchedulerLike } from "npm:rxjs@^7.8.2";
 import { getLogger } from "npm:@logtape/logtape@^2.4.2";
 import type { AgentConfig } from "../../lib/config/agent_config.ts";
-import { createEapPskPeer } from "../../lib/eap/eap_psk_peer.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import type { LinkSample } from "../../lib/metrics/link_sample.ts";
 import {
@@ -34,7 +33,8 @@ import { simulatorSource } from "../metrics/simulator.ts";
 import { replayTrace } from "../metrics/trace_replay.ts";
 import { Mip6Mobility } from "../mobility/mip6_mn.ts";
 import { SipMobility } from "../mobility/sip_ua.ts";
-import { PanaPac } from "../pana/pac.ts";
+import { createEapPskPac } from "../pana/eap_psk_pac.ts";
+import type { PanaPac } from "../pana/pac.ts";
 import { PhtTunnelManager } from "../tunnel/pht_mn.ts";
 import type { MnTunAttachment } from "../tunnel/tun_glue.ts";
 import type { SessionPorts } from "./run_sessions.ts";
@@ -279,14 +279,9 @@ async function _pac(
 ): Promise<{ readonly pac: PanaPac; readonly close: () => Promise<void> }> {
   const psk = await _readHexFile(config.mn.pskFile, "mn.pskFile", 16, 16);
   const identity = config.mn.identity;
-  const pac = new PanaPac({
+  const pac = createEapPskPac({
     identity,
-    eap: () =>
-      createEapPskPeer({
-        identity,
-        psk: psk.slice(),
-        random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-      }),
+    psk,
     ...(config.timeouts.preauthMs === undefined
       ? {}
       : { authTimeoutMs: config.timeouts.preauthMs }),

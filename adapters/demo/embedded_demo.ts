@@ -35,7 +35,6 @@ import { getLogger } from "npm:@logtape/logtape@^2.4.2";
 import { Observable, share, Subject, takeUntil } from "npm:rxjs@^7.8.2";
 import { decide } from "../../lib/decision/decide.ts";
 import type { Decision } from "../../lib/decision/decision.ts";
-import { createEapPskPeer } from "../../lib/eap/eap_psk_peer.ts";
 import type { LinkSample } from "../../lib/metrics/link_sample.ts";
 import type { MpaState } from "../../lib/mpa/orchestrator.ts";
 import type { MpaCommand, SessionEvent } from "../../lib/mpa/session.ts";
@@ -46,7 +45,8 @@ import { DhcpConfigurator } from "../dhcp/configurator.ts";
 import { RtpReceiver } from "../mobility/rtp_stream.ts";
 import { SipCorrespondent } from "../mobility/sip_cn.ts";
 import { SipMobility } from "../mobility/sip_ua.ts";
-import { PanaPac } from "../pana/pac.ts";
+import { createEapPskPac } from "../pana/eap_psk_pac.ts";
+import type { PanaPac } from "../pana/pac.ts";
 import { PhtTunnelManager } from "../tunnel/pht_mn.ts";
 import { type ArLinkEvent, UserSpaceArLink } from "./ar_user_space_link.ts";
 import { type DemoAddressPlan, demoAddressPlan, type DemoDrive, demoDrive } from "./demo_drive.ts";
@@ -492,14 +492,9 @@ export async function runEmbeddedDemo(options: EmbeddedDemoOptions = {}): Promis
       `Call up: CN ${plan.cn} streams RTP (50 packets/s) to ${plan.home.oCoA}:${_MEDIA_PORT}`,
     );
 
-    pac = new PanaPac({
+    pac = createEapPskPac({
       identity,
-      eap: () =>
-        createEapPskPeer({
-          identity,
-          psk: psk.slice(),
-          random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-        }),
+      psk,
       bind: plan.home.oCoA,
       authTimeoutMs: 3000,
     });

@@ -28,12 +28,12 @@ import { RtpReceiver } from "../../adapters/mobility/rtp_stream.ts";
 import { SipMobility } from "../../adapters/mobility/sip_ua.ts";
 import { NetnsLinkControl } from "../../adapters/link/netns_link.ts";
 import { DhcpConfigurator } from "../../adapters/dhcp/configurator.ts";
-import { type PanaMpaSa, PanaPac } from "../../adapters/pana/pac.ts";
+import { createEapPskPac } from "../../adapters/pana/eap_psk_pac.ts";
+import type { PanaMpaSa, PanaPac } from "../../adapters/pana/pac.ts";
 import { PhtTunnelManager } from "../../adapters/tunnel/pht_mn.ts";
 import { TunDevice } from "../../adapters/tunnel/tun.ts";
 import { attachMnTun, type MnTunAttachment } from "../../adapters/tunnel/tun_glue.ts";
 import { _ip } from "../../adapters/tunnel/_ip_cmd.ts";
-import { createEapPskPeer } from "../../lib/eap/eap_psk_peer.ts";
 import type { CtnInfo, Lease, MobilityProtocol, TunnelHandle } from "../../lib/ports.ts";
 import { fromHex } from "../../lib/wire/_bytes.ts";
 import { serveJsonLines } from "../../tests/fixtures/netns/json_line_server.ts";
@@ -84,14 +84,9 @@ function ctnInfo(c: CtnArgs): CtnInfo {
 }
 
 function newPac(bind: string): PanaPac {
-  const pac = new PanaPac({
+  const pac = createEapPskPac({
     identity,
-    eap: () =>
-      createEapPskPeer({
-        identity,
-        psk: psk.slice(),
-        random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-      }),
+    psk,
     authTimeoutMs: 10_000,
     bind,
   });
@@ -236,6 +231,32 @@ await serveJsonLines({
     t.l3Done = now();
     void _ip(["addr", "del", `${oCoA}/24`, "dev", "eth0"]).catch(() => {});
     return { t, flushed, nCoA: p.lease.nCoA };
+  },
+  /**
+   * A switch back or forth to {network}, prepared earlier and RETAINED (RFC 6252
+   * C.1, C.2: MPA-SA, lease and authorization kept at its AA/AR/CA): no new
+   * pre-authentication or DHCP; the link switch, the retained nCoA on the interface
+   * (the previous network's address goes, its context stays) and the binding update
+   * after the switch (no tunnel from the current network: the scripted MN does not
+   * re-open one, so nothing is bound or buffered proactively).
+   */
+  async switchRetained(a) {
+    const p = prepared.get(String(a.network))!;
+    const previous = bound;
+    const t: Record<string, number | [number, number] | undefined> = { start: now() };
+    await link!.switchTo(p.poa);
+    t.linkUp = now();
+    await link!.assign(p.lease.nCoA, p.lease.prefixLength, {
+      ...(p.lease.router === undefined ? {} : { router: p.lease.router }),
+    });
+    t.assigned = now();
+    if (previous !== p.lease.nCoA) {
+      await _ip(["addr", "del", `${previous}/${p.lease.prefixLength}`, "dev", "eth0"])
+        .catch(() => "");
+      t.bu = await bind(p.lease.nCoA);
+    }
+    t.l3Done = now();
+    return { t, nCoA: p.lease.nCoA };
   },
   /** The reactive handover to {ctn: CtnArgs}: switch, then authenticate, configure, bind. */
   async reactive(a) {

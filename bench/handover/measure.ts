@@ -236,3 +236,58 @@ export function summarize(
   }
   return out;
 }
+
+/** Input of {@link measureLegs}: one run's stream and its ping-pong switches. */
+export interface LegsInput {
+  /** [sequence (16-bit RTP), sentAt] per packet sent. */
+  readonly sent: readonly (readonly [number, number])[];
+  /** [sequence, arrivedAt, duplicate 0|1] per datagram. */
+  readonly arrivals: readonly (readonly [number, number, number])[];
+  /** The handover before the first leg. */
+  readonly before: HandoverTrace;
+  /** The switches, in order. */
+  readonly legs: readonly HandoverTrace[];
+  /** The stream's packet interval, ms. */
+  readonly intervalMs: number;
+}
+
+/**
+ * Metrics per ping-pong switch (RFC 6252 C.1): the stream is cut halfway through
+ * each dwell (between one switch's layer-3 end and the next one's start) and each
+ * slice is measured as one handover with {@link measureRun}.
+ *
+ * @param input stream, the handover before and the switches
+ * @returns one entry per switch
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { measureLegs } from "./measure.ts";
+ * const sent = Array.from({ length: 100 }, (_, i) => [i, i * 20] as const);
+ * const arrivals = sent.filter(([s]) => s !== 60).map(([s, t]) => [s, t + 5, 0] as const);
+ * const sw = (t: number) => ({ buProactive: false, executeStart: t, link: [t, t + 2] as const,
+ *   assigned: t + 3, l3Done: t + 4 });
+ * const m = measureLegs({ sent, arrivals, before: sw(200), legs: [sw(800), sw(1190)],
+ *   intervalMs: 20 });
+ * assertEquals(m.map((x) => x.lost), [0, 1]);
+ * ```
+ */
+export function measureLegs(input: LegsInput): RunMetrics[] {
+  const sentAt = new Map<number, number>();
+  for (const [seq, at] of input.sent) sentAt.set(seq % 65536, at);
+  const out: RunMetrics[] = [];
+  const all = [input.before, ...input.legs];
+  for (let i = 1; i < all.length; i++) {
+    const lo = (all[i - 1]!.l3Done + all[i]!.executeStart) / 2;
+    const next = all[i + 1];
+    const hi = next === undefined ? Infinity : (all[i]!.l3Done + next.executeStart) / 2;
+    const inside = (t: number | undefined) => t !== undefined && t >= lo && t < hi;
+    out.push(measureRun({
+      sent: input.sent.filter(([, at]) => inside(at)),
+      arrivals: input.arrivals.filter(([s]) => inside(sentAt.get(s % 65536))),
+      trace: all[i]!,
+      intervalMs: input.intervalMs,
+    }));
+  }
+  return out;
+}

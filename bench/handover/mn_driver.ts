@@ -36,6 +36,11 @@ export interface HandoverPlan {
   readonly associationDelayMs: number;
   /** The RTP media port at the MN. */
   readonly mediaPort: number;
+  /**
+   * Ping-pong (RFC 6252 C.1): after the handover to `target`, switch to each of these
+   * prepared networks in turn, `dwellMs` apart, on the retained contexts.
+   */
+  readonly pingPong?: { readonly legs: readonly CtnSpec[]; readonly dwellMs: number };
 }
 
 /** A phase, [start, end] epoch ms. */
@@ -69,6 +74,8 @@ export interface HandoverTrace {
   readonly flushCount?: number;
   /** The MN can receive at the new address on the new link (layer 3 done). */
   readonly l3Done: number;
+  /** Ping-pong: the switches after this one, in order (see {@link HandoverPlan.pingPong}). */
+  readonly legs?: readonly HandoverTrace[];
 }
 
 /** An MN driver: one handover per run. */
@@ -184,7 +191,25 @@ export class ScriptedMnDriver implements MnDriver {
     const t = x.t;
     const p = prep[plan.prepare.findIndex((c) => c.network === plan.target.network)] ?? prep[0]!;
     const post = t.bu as Span | undefined;
+    const legs: HandoverTrace[] = [];
+    for (const leg of plan.pingPong?.legs ?? []) {
+      await sleep(plan.pingPong!.dwellMs);
+      const r = await child.request<{ t: _Times }>(
+        "switchRetained",
+        { network: leg.network },
+        30_000,
+      );
+      legs.push({
+        ...(r.t.bu === undefined ? {} : { bu: r.t.bu as Span }),
+        buProactive: false,
+        executeStart: r.t.start as number,
+        link: [r.t.start as number, r.t.linkUp as number],
+        assigned: r.t.assigned as number,
+        l3Done: r.t.l3Done as number,
+      });
+    }
     return {
+      ...(legs.length === 0 ? {} : { legs }),
       auth: p.auth,
       conf: p.conf,
       tunnel: p.tunnel,

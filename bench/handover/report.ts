@@ -18,13 +18,15 @@
 import { type RunMetrics, summarize, type Summary } from "./measure.ts";
 import type { BindingProtocol, HandoverTrace } from "./mn_driver.ts";
 
-/** One run as recorded. */
+/** One run (one switch of a ping-pong run) as recorded. */
 export interface RunRecord {
+  /** Ping-pong: which switch (`A->B`, ...). */
+  readonly leg?: string;
   /** Its metrics. */
   readonly metrics: RunMetrics;
   /** The driver's phase times. */
   readonly trace: HandoverTrace;
-  /** [arrivedAt, sentAt, duplicate] per datagram. */
+  /** [arrivedAt, sentAt, duplicate] per datagram (kept only where an SVG shows it). */
   readonly timeline: readonly (readonly [number, number, number])[];
 }
 
@@ -427,6 +429,92 @@ export function timelineSvg(title: string, run: RunRecord): string {
 }
 
 /**
+ * The run a scenario's SVG shows: the median-interruption one.
+ *
+ * @param s the scenario
+ * @returns its index in `s.runs`, -1 without runs
+ */
+export function shownRun(s: ScenarioResult): number {
+  if (s.runs.length === 0) return -1;
+  const order = s.runs.map((_, i) => i).sort((a, b) =>
+    s.runs[a]!.metrics.interruptionMs - s.runs[b]!.metrics.interruptionMs
+  );
+  return order[Math.floor((order.length - 1) / 2)]!;
+}
+
+/**
+ * The results as kept on disk: every run's metrics and phase times, the packet
+ * timeline only for the run each SVG shows ({@link shownRun}), cut to the SVG's
+ * window (400 ms either side of the switch).
+ *
+ * @param r the results
+ * @returns the same results with the other timelines empty
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * import { compactResults } from "./report.ts";
+ * const metrics = { linkSwitchMs: 1, l3HandoverMs: 1, lost: 0, duplicated: 0, buffered: 0,
+ *   sent: 2, interruptionMs: 20, jitterMs: 0, interArrivalMs: 20 };
+ * const trace = { buProactive: true, executeStart: 100, link: [100, 101] as const,
+ *   assigned: 102, l3Done: 102 };
+ * const timeline = [[-500, -510, 0], [110, 100, 0]] as const;
+ * const r = compactResults({ parameters: {}, date: "", scenarios: [{ id: "x",
+ *   protocol: "sip", aaa: "local", runs: [{ metrics, trace, timeline }] }] });
+ * assertEquals(r.scenarios[0]?.runs[0]?.timeline, [[110, 100, 0]]);
+ * ```
+ */
+export function compactResults(r: TestbedResults): TestbedResults {
+  return {
+    ...r,
+    scenarios: r.scenarios.map((s) => {
+      const shown = shownRun(s);
+      return {
+        ...s,
+        runs: s.runs.map((run, i) => {
+          if (i !== shown) return { ...run, timeline: [] };
+          const t0 = run.trace.link[0], t1 = run.trace.l3Done;
+          return {
+            ...run,
+            timeline: run.timeline.filter(([a]) => a >= t0 - 400 && a <= t1 + 400),
+          };
+        }),
+      };
+    }),
+  };
+}
+
+function _pingPong(r: TestbedResults): string[] {
+  const pp = r.scenarios.filter((s) => s.id === "ping-pong");
+  if (pp.length === 0) return [];
+  const lines = [
+    "## Ping-pong (RFC 6252 C.1, C.2)",
+    "",
+    `Both CTNs are prepared from the previous network (pre-authentication, DHCP, tunnels), MPA with buffering moves the MN into A (the first CTN), then it switches A -> B -> A -> B, ${
+      String(r.parameters.pingPongDwellMs ?? "-")
+    } ms apart. The scripted MN RETAINS every context (the MPA-SAs at both AAs, the leases, the authorization at the ARs; RFC 6252 C.1, C.2), so no switch after the first needs pre-authentication or DHCP again (no Tauth, no Tconf on these rows). What it does NOT do on these switches: re-open a proactive tunnel from the current network to the other AR, so the binding update goes after the switch and nothing is buffered - each switch costs link switch + address + one binding-update round trip of loss.`,
+    "",
+    "| protocol | AAA | switch | switches | lost | interruption (ms) | link switch (ms) | L3 (ms) | BU (ms) | Tauth (ms) | Tconf (ms) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const s of pp) {
+    const legs = [...new Set(s.runs.map((x) => x.leg ?? ""))];
+    for (const leg of legs) {
+      const m = summarize(s.runs.filter((x) => (x.leg ?? "") === leg).map((x) => x.metrics));
+      lines.push(
+        `| ${s.protocol} | ${s.aaa} | ${leg} | ${m.lost?.n ?? 0} | ${cell(m.lost, 0)} | ${
+          cell(m.interruptionMs)
+        } | ${cell(m.linkSwitchMs, 2)} | ${cell(m.l3HandoverMs)} | ${cell(m.buMs)} | ${
+          cell(m.tauthMs)
+        } | ${cell(m.tconfMs)} |`,
+      );
+    }
+  }
+  lines.push("");
+  return lines;
+}
+
+/**
  * Renders report.md and the SVG timelines.
  *
  * @param r the results
@@ -485,7 +573,9 @@ export function renderReport(r: TestbedResults): RenderedReport {
   for (const s of r.scenarios) {
     const m = _sum(s);
     lines.push(
-      `| ${s.id} | ${s.protocol} | ${s.aaa} | ${s.runs.length} | ${s.failures?.length ?? 0} | ${
+      `| ${s.id}${
+        s.id === "ping-pong" ? " (every switch)" : ""
+      } | ${s.protocol} | ${s.aaa} | ${s.runs.length} | ${s.failures?.length ?? 0} | ${
         cell(m.lost, 0)
       } | ${cell(m.duplicated, 0)} | ${cell(m.buffered, 0)} | ${cell(m.interruptionMs)} | ${
         cell(m.linkSwitchMs, 2)
@@ -494,13 +584,17 @@ export function renderReport(r: TestbedResults): RenderedReport {
       } | ${cell(m.tunnelMs)} | ${cell(m.buMs)} |`,
     );
   }
-  lines.push("", "## Timelines", "");
+  lines.push("", ..._pingPong(r), "## Timelines", "");
   for (const s of r.scenarios) {
     if (s.runs.length === 0) continue;
-    const sorted = [...s.runs].sort((a, b) => a.metrics.interruptionMs - b.metrics.interruptionMs);
-    const run = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    const run = s.runs[shownRun(s)]!;
     const name = `timeline-${s.id}-${s.protocol}-${s.aaa}.svg`;
-    svgs[name] = timelineSvg(`${s.id}, ${s.protocol}, ${s.aaa} (median-interruption run)`, run);
+    svgs[name] = timelineSvg(
+      `${s.id}${
+        run.leg === undefined ? "" : ` ${run.leg}`
+      }, ${s.protocol}, ${s.aaa} (median-interruption run)`,
+      run,
+    );
     lines.push(`![${s.id} ${s.protocol} ${s.aaa}](results/${name})`, "");
   }
   const failed = r.scenarios.filter((s) => (s.failures?.length ?? 0) > 0);

@@ -11,7 +11,10 @@
  *
  * Scenarios (in order of value): `reactive` (no MPA: switch, then authenticate,
  * configure and bind), `mpa-buffering`, `mpa-no-buffering`, `not-chosen` (two CTNs
- * prepared, the binding through the first, the MN ends in the second). Each runs
+ * prepared, the binding through the first, the MN ends in the second), `ping-pong`
+ * (RFC 6252 C.1, C.2: both CTNs prepared, MPA with buffering into A = the first,
+ * then A -> B -> A -> B on the retained contexts, 1.5 s dwell, each switch measured;
+ * see `switchRetained` in _mn_scripted.ts for what the scripted MN retains). Each runs
  * with SIP and Mobile IPv6 bindings and, with `--aaa local,roaming`, with local and
  * roaming authentication. `--reduced` is CI's: one CTN, three runs, reactive and
  * mpa-buffering, SIP, local. Needs root, /dev/net/tun, kea-dhcp4 and nft (hostapd
@@ -22,19 +25,30 @@
  */
 import { parseArgs } from "npm:deno-std@1.4.0/cli/parse_args.js";
 import type { JsonLineChild } from "../../tests/fixtures/netns/json_line_child.ts";
-import { measureRun, type RunMetrics } from "./measure.ts";
+import { measureLegs, measureRun } from "./measure.ts";
 import {
   type BindingProtocol,
   createMnDriver,
   type HandoverPlan,
-  type HandoverTrace,
   MIP_KEY_HEX,
 } from "./mn_driver.ts";
-import { renderReport, type ScenarioResult, type TestbedResults } from "./report.ts";
+import {
+  compactResults,
+  renderReport,
+  type RunRecord,
+  type ScenarioResult,
+  type TestbedResults,
+} from "./report.ts";
 import { ADDR, buildHandoverTopology, type HandoverTopology } from "./topology.ts";
 
 /** Scenario ids, in order of value. */
-export const SCENARIOS = ["reactive", "mpa-buffering", "mpa-no-buffering", "not-chosen"] as const;
+export const SCENARIOS = [
+  "reactive",
+  "mpa-buffering",
+  "mpa-no-buffering",
+  "not-chosen",
+  "ping-pong",
+] as const;
 /** A scenario id. */
 export type ScenarioId = typeof SCENARIOS[number];
 
@@ -58,11 +72,17 @@ export interface TestbedOptions {
   readonly associationDelayMs?: number;
   /** Namespace prefix (default mpatb). */
   readonly prefix?: string;
-  /** How many CTNs to bring up (default 2, 1 when not-chosen is not run). */
+  /** How many CTNs to bring up (default 2, 1 when neither not-chosen nor ping-pong runs). */
   readonly ctns?: 1 | 2;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
+
+/** Time between two ping-pong switches, ms. */
+export const PING_PONG_DWELL_MS = 1500;
+
+/** The ping-pong switches' labels (A = the first CTN, B = the second). */
+export const PING_PONG_LEGS = ["A->B", "B->A", "A->B (again)"] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -83,6 +103,15 @@ function planOf(
       return { ...base, mode: "mpa", buffering: false, prepare: [c1!], target: c1! };
     case "not-chosen":
       return { ...base, mode: "mpa", buffering: true, prepare: [c1!, c2!], target: c2! };
+    case "ping-pong":
+      return {
+        ...base,
+        mode: "mpa",
+        buffering: true,
+        prepare: [c1!, c2!],
+        target: c1!,
+        pingPong: { legs: [c2!, c1!, c2!], dwellMs: PING_PONG_DWELL_MS },
+      };
   }
 }
 
@@ -92,23 +121,24 @@ async function runOnce(
   plan: HandoverPlan,
   rate: number,
   driverKind: "scripted" | "agent",
-): Promise<{ metrics: RunMetrics; trace: HandoverTrace; timeline: Timeline }> {
+): Promise<RunRecord[]> {
   await topo.resetMn();
   const cn: JsonLineChild = await topo.lab.spawnDeno(
     topo.ns.cn!,
-    new URL("./_cn.ts", import.meta.url),
+    new URL("../../tests/fixtures/binding/_cn.ts", import.meta.url),
   );
   const driver = createMnDriver(driverKind, topo);
   try {
     if (plan.protocol === "sip") {
-      await cn.request("sip", { address: ADDR.cn, port: 5060, rate });
+      await cn.request("sipListen", { address: ADDR.cn, port: 5060, rate });
     } else {
-      await cn.request("ha", {
+      await cn.request("haListen", {
         address: ADDR.cn,
         home: ADDR.home,
         keyHex: MIP_KEY_HEX,
         mediaPort: plan.mediaPort,
         rate,
+        start: false,
       });
     }
     const trace = await driver.run(plan, {
@@ -121,13 +151,26 @@ async function runOnce(
     const rec = await cn.request<{ sent: [number, number][] }>("records");
     await sleep(400); // the last packets' flight (one-way delay + the queue)
     const arrivals = await driver.arrivals();
-    const metrics = measureRun({ sent: rec.sent, arrivals, trace, intervalMs: 1000 / rate });
     const sentAt = new Map(rec.sent.map(([s, t]) => [s % 65536, t]));
-    return {
-      metrics,
-      trace,
-      timeline: arrivals.map(([s, at, dup]) => [at, sentAt.get(s % 65536) ?? NaN, dup]),
-    };
+    const timeline: Timeline = arrivals.map((
+      [s, at, dup],
+    ) => [at, sentAt.get(s % 65536) ?? NaN, dup]);
+    const intervalMs = 1000 / rate;
+    if (trace.legs === undefined) {
+      return [{
+        metrics: measureRun({ sent: rec.sent, arrivals, trace, intervalMs }),
+        trace,
+        timeline,
+      }];
+    }
+    const { legs, ...before } = trace;
+    const per = measureLegs({ sent: rec.sent, arrivals, before, legs, intervalMs });
+    return legs.map((leg, i) => ({
+      leg: PING_PONG_LEGS[i] ?? `#${i + 1}`,
+      metrics: per[i]!,
+      trace: leg,
+      timeline,
+    }));
   } finally {
     await driver.stop().catch(() => {});
     await cn.stop().catch(() => {});
@@ -148,13 +191,15 @@ export async function runTestbed(
   options: TestbedOptions = {},
   driverKind: "scripted" | "agent" = "scripted",
 ): Promise<TestbedResults> {
+  const started = performance.now();
   const runs = options.runs ?? 10;
   const scenarios = options.scenarios ?? SCENARIOS;
   const protocols = options.protocols ?? ["sip", "mip6"];
   const rate = options.rate ?? 50;
   const association = options.associationDelayMs ?? 0;
   const log = options.log ?? (() => {});
-  const ctns = options.ctns ?? (scenarios.includes("not-chosen") ? 2 : 1);
+  const ctns = options.ctns ??
+    (scenarios.includes("not-chosen") || scenarios.includes("ping-pong") ? 2 : 1);
   const results: ScenarioResult[] = [];
   let parameters: Record<string, string | number> = {};
   const errors: string[] = [];
@@ -187,6 +232,8 @@ export async function runTestbed(
         ratePps: rate,
         intervalMs: 1000 / rate,
         associationDelayMs: association,
+        pingPongDwellMs: PING_PONG_DWELL_MS,
+        settleMs: 1000,
         runs,
         driver: driverKind,
         linkSwitch:
@@ -200,15 +247,18 @@ export async function runTestbed(
           const r: ScenarioResult = { id, protocol, aaa, runs: [] };
           for (let i = 0; i < runs; i++) {
             try {
-              const one = await runOnce(topo, plan, rate, driverKind);
-              r.runs.push(one);
-              log(
-                `${aaa} ${protocol} ${id} #${i + 1}: lost ${one.metrics.lost}, interruption ${
-                  one.metrics.interruptionMs.toFixed(1)
-                } ms, link ${one.metrics.linkSwitchMs.toFixed(2)} ms, L3 ${
-                  one.metrics.l3HandoverMs.toFixed(1)
-                } ms`,
-              );
+              for (const one of await runOnce(topo, plan, rate, driverKind)) {
+                r.runs.push(one);
+                log(
+                  `${aaa} ${protocol} ${id}${one.leg === undefined ? "" : ` ${one.leg}`} #${
+                    i + 1
+                  }: lost ${one.metrics.lost}, interruption ${
+                    one.metrics.interruptionMs.toFixed(1)
+                  } ms, link ${one.metrics.linkSwitchMs.toFixed(2)} ms, L3 ${
+                    one.metrics.l3HandoverMs.toFixed(1)
+                  } ms`,
+                );
+              }
             } catch (error) {
               r.failures = [...(r.failures ?? []), String((error as Error).message).slice(0, 2000)];
               log(`${aaa} ${protocol} ${id} #${i + 1} FAILED: ${(error as Error).message}`);
@@ -224,6 +274,10 @@ export async function runTestbed(
     }
   }
   if (errors.length > 0) parameters = { ...parameters, errors: errors.join(" | ") };
+  parameters = {
+    ...parameters,
+    wallTimeMin: Number(((performance.now() - started) / 60_000).toFixed(1)),
+  };
   return { parameters, scenarios: results, date: new Date().toISOString() };
 }
 
@@ -284,14 +338,27 @@ if (import.meta.main) {
     log: (l) => console.error(l),
   };
   const driver = (flags.driver ?? "scripted") as "scripted" | "agent";
+  const t0 = performance.now();
   const results = await runTestbed(options, driver);
   await Deno.mkdir(`${out}/results`, { recursive: true });
   const stamp = results.date.replace(/[:.]/g, "-");
-  await Deno.writeTextFile(`${out}/results/${stamp}.json`, JSON.stringify(results) + "\n");
   const report = renderReport(results);
+  // The raw JSON: per run its metrics and phase times; packet timelines only for the
+  // runs the SVGs show, cut to their window; times rounded to 1 us.
+  await Deno.writeTextFile(
+    `${out}/results/${stamp}.json`,
+    JSON.stringify(
+      compactResults(results),
+      (_k, v) => typeof v === "number" ? Math.round(v * 1000) / 1000 : v,
+    ) + "\n",
+  );
   await Deno.writeTextFile(`${out}/report.md`, report.markdown);
   for (const [name, svg] of Object.entries(report.svgs)) {
     await Deno.writeTextFile(`${out}/results/${name}`, svg);
   }
-  console.log(`Wrote ${out}/report.md and ${out}/results/${stamp}.json`);
+  console.log(
+    `Wrote ${out}/report.md and ${out}/results/${stamp}.json in ${
+      ((performance.now() - t0) / 60_000).toFixed(1)
+    } min`,
+  );
 }

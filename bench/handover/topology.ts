@@ -39,7 +39,9 @@ import { NetnsLab } from "../../tests/fixtures/netns/netns_lab.ts";
 import type { JsonLineChild } from "../../tests/fixtures/netns/json_line_child.ts";
 import { CliProcess } from "../../tests/fixtures/preconfig/_cli_process.ts";
 import type { DelayRule } from "./delay_relay.ts";
-import { type ServerProcess, startHostapdAaa, startKeaCa } from "./_servers.ts";
+import type { ServerProcess } from "../../tests/fixtures/_server_process.ts";
+import { startKea } from "../../tests/fixtures/dhcp/_servers.ts";
+import { startHostapdRadius } from "../../tests/fixtures/radius/_hostapd.ts";
 
 /** Fixed addresses of the testbed (see the module table). */
 export const ADDR = {
@@ -270,7 +272,7 @@ export async function buildHandoverTopology(
     await Deno.writeTextFile(`${dir}/secret`, `${RADIUS_SECRET}\n`, { mode: 0o600 });
     if (aaa === "roaming") {
       servers.push(
-        await startHostapdAaa({
+        await startHostapdRadius({
           netns: ns.aaa!,
           identity: MN_IDENTITY,
           pskHex: MN_PSK_HEX,
@@ -282,7 +284,9 @@ export async function buildHandoverTopology(
     }
     for (const c of ctns) {
       const ca = ns[`ca${c.name.slice(2)}`]!;
-      servers.push(await startKeaCa({ netns: ca, interface: "eth0", net24: c.net24 }));
+      servers.push(
+        await startKea({ netns: ca, interface: "eth0", net24: c.net24, debugLog: false }),
+      );
       const auth = aaa === "roaming"
         ? ["--radius", `${ADDR.aaa}:1812`, "--radius-secret-file", `${dir}/secret`]
         : ["--credentials", `${dir}/credentials`];

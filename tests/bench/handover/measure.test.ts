@@ -1,7 +1,13 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
-import { measureRun, median, percentile, summarize } from "../../../bench/handover/measure.ts";
+import {
+  measureLegs,
+  measureRun,
+  median,
+  percentile,
+  summarize,
+} from "../../../bench/handover/measure.ts";
 import { DelayLine, inCidr, oneWayDelayMs } from "../../../bench/handover/delay_relay.ts";
-import type { HandoverTrace } from "../../../bench/handover/mn_driver.ts";
+import { handoverTrace } from "./_trace.ts";
 
 /** A 20 ms stream of 20 packets, 5 ms transit, with `drop` lost and `late` held. */
 function stream(options: { drop?: number[]; late?: Record<number, number>; dup?: number[] }) {
@@ -16,57 +22,44 @@ function stream(options: { drop?: number[]; late?: Record<number, number>; dup?:
   return { sent, arrivals };
 }
 
-const trace: HandoverTrace = {
-  auth: [500, 510],
-  conf: [510, 520],
-  tunnel: [520, 530],
-  bu: [540, 600],
-  buProactive: true,
-  executeStart: 1190,
-  buffered: 1191,
-  tunnelDeleted: 1192,
-  link: [1192, 1195],
-  assigned: 1250,
-  flushed: 1255,
-  l3Done: 1255,
-};
+const trace = handoverTrace();
+
+/** The metrics of {@link stream} with `options` over {@link trace}, 20 ms interval. */
+const measure = (options: Parameters<typeof stream>[0]) =>
+  measureRun({ ...stream(options), trace, intervalMs: 20 });
 
 describe("handover metrics (RFC 6252 Appendix C.5, Figures 6 and 7)", () => {
   it("a clean stream: nothing lost, the gap is one interval, no jitter", () => {
-    const m = measureRun({ ...stream({}), trace, intervalMs: 20 });
-    expect(m.lost).toBe(0);
-    expect(m.duplicated).toBe(0);
-    expect(m.buffered).toBe(0);
-    expect(m.sent).toBe(20);
-    expect(m.interruptionMs).toBe(20);
-    expect(m.jitterMs).toBe(0);
-    expect(m.interArrivalMs).toBe(20);
+    expect(measure({})).toMatchObject({
+      lost: 0,
+      duplicated: 0,
+      buffered: 0,
+      sent: 20,
+      interruptionMs: 20,
+      jitterMs: 0,
+      interArrivalMs: 20,
+    });
   });
 
   it("phase spans become Tauth, Tconf, tunnel, BU, link switch, L3 and the buffering period", () => {
-    const m = measureRun({ ...stream({}), trace, intervalMs: 20 });
-    expect(m.tauthMs).toBe(10);
-    expect(m.tconfMs).toBe(10);
-    expect(m.tunnelMs).toBe(10);
-    expect(m.buMs).toBe(60);
-    expect(m.linkSwitchMs).toBe(3);
-    expect(m.l3HandoverMs).toBe(60);
-    expect(m.bufferingMs).toBe(64);
+    expect(measure({})).toMatchObject({
+      tauthMs: 10,
+      tconfMs: 10,
+      tunnelMs: 10,
+      buMs: 60,
+      linkSwitchMs: 3,
+      l3HandoverMs: 60,
+      bufferingMs: 64,
+    });
   });
 
   it("lost packets widen the interruption to the gap they leave", () => {
-    const m = measureRun({ ...stream({ drop: [10, 11, 12] }), trace, intervalMs: 20 });
-    expect(m.lost).toBe(3);
-    expect(m.interruptionMs).toBe(80);
+    expect(measure({ drop: [10, 11, 12] })).toMatchObject({ lost: 3, interruptionMs: 80 });
   });
 
   it("packets held by the AR count as buffered, arrive in a burst, and add jitter", () => {
     // Packets 10-12 held until 1260 (a flush); 12 was held less than an interval.
-    const m = measureRun({
-      ...stream({ late: { 10: 55, 11: 35, 12: 15 } }),
-      trace,
-      intervalMs: 20,
-    });
+    const m = measure({ late: { 10: 55, 11: 35, 12: 15 } });
     expect(m.lost).toBe(0);
     expect(m.buffered).toBe(2);
     expect(m.interruptionMs).toBe(75); // 1185 (packet 9) -> 1260 (packet 10)
@@ -74,26 +67,49 @@ describe("handover metrics (RFC 6252 Appendix C.5, Figures 6 and 7)", () => {
   });
 
   it("duplicates are counted, not lost", () => {
-    const m = measureRun({ ...stream({ dup: [3, 4] }), trace, intervalMs: 20 });
-    expect(m.duplicated).toBe(2);
-    expect(m.lost).toBe(0);
+    expect(measure({ dup: [3, 4] })).toMatchObject({ duplicated: 2, lost: 0 });
   });
 
   it("packets sent before the first one received are not counted as lost", () => {
-    const m = measureRun({ ...stream({ drop: [0, 1] }), trace, intervalMs: 20 });
-    expect(m.lost).toBe(0);
-    expect(m.sent).toBe(18);
+    expect(measure({ drop: [0, 1] })).toMatchObject({ lost: 0, sent: 18 });
   });
 
   it("median, nearest-rank p90 and summaries over runs", () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([])).toBeNaN();
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9)).toBe(9);
-    const a = measureRun({ ...stream({}), trace, intervalMs: 20 });
-    const b = measureRun({ ...stream({ drop: [10] }), trace, intervalMs: 20 });
+    const a = measure({});
+    const b = measure({ drop: [10] });
     const s = summarize([a, b, b]);
     expect(s.lost).toEqual({ median: 1, p90: 1, n: 3 });
     expect(s.tauthMs?.n).toBe(3);
+  });
+});
+
+describe("ping-pong switches (RFC 6252 C.1)", () => {
+  it("cuts the stream halfway through each dwell and measures each switch on its own", () => {
+    const sent = Array.from({ length: 150 }, (_, i) => [i, i * 20] as const);
+    const drop = [40, 41, 100];
+    const arrivals = sent.filter(([s]) => !drop.includes(s)).map(([s, t]) =>
+      [s, t + 5, 0] as const
+    );
+    const sw = (t: number) => ({
+      buProactive: false,
+      executeStart: t,
+      link: [t, t + 2] as const,
+      assigned: t + 3,
+      l3Done: t + 4,
+    });
+    const m = measureLegs({
+      sent,
+      arrivals,
+      before: sw(100),
+      legs: [sw(790), sw(1990), sw(2500)],
+      intervalMs: 20,
+    });
+    expect(m.map((x) => x.lost)).toEqual([2, 1, 0]);
+    expect(m[0]!.interruptionMs).toBe(60);
+    expect(m.every((x) => x.linkSwitchMs === 2 && x.l3HandoverMs === 2)).toBe(true);
   });
 });
 

@@ -2,18 +2,18 @@
  * CI's reduced run of the handover testbed (bench/handover/run.ts --reduced): one
  * CTN, three runs each of MPA with buffering and of the reactive baseline, SIP
  * bindings, non-roaming, 50 packets/s, 100 ms RTT to the correspondent. Real
- * processes in network namespaces (prefix `mpatbr`): `mpa ctn`, Kea, the SIP
+ * processes in network namespaces (prefix `mpatc`): `mpa ctn`, Kea, the SIP
  * correspondent, the scripted MN. Needs root, /dev/net/tun, kea-dhcp4 and nft;
  * skipped otherwise (runs in CI).
  */
 import { describe, expect, it } from "npm:vitest@4.1.12";
 import { canUseNetns } from "../../fixtures/netns/netns_lab.ts";
-import { findProgram } from "../../../bench/handover/_servers.ts";
+import { findExecutable } from "../../fixtures/_server_process.ts";
 import { runTestbed } from "../../../bench/handover/run.ts";
 import { goals, renderReport } from "../../../bench/handover/report.ts";
 
-const ok = canUseNetns({ tun: true }) && findProgram("kea-dhcp4") !== undefined &&
-  findProgram("nft") !== undefined;
+const ok = canUseNetns({ tun: true }) && findExecutable("kea-dhcp4") !== undefined &&
+  findExecutable("nft") !== undefined;
 
 describe("handover testbed, reduced (RFC 6252 Appendix C.5)", () => {
   it.skipIf(!ok)(
@@ -25,7 +25,7 @@ describe("handover testbed, reduced (RFC 6252 Appendix C.5)", () => {
         protocols: ["sip"],
         aaa: ["local"],
         ctns: 1,
-        prefix: "mpatbr",
+        prefix: "mpatc",
         log: (l) => console.log(l),
       });
       const mpa = results.scenarios.find((s) => s.id === "mpa-buffering")!;

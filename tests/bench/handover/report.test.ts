@@ -1,8 +1,8 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
 import type { RunMetrics } from "../../../bench/handover/measure.ts";
-import type { HandoverTrace } from "../../../bench/handover/mn_driver.ts";
 import {
   cell,
+  compactResults,
   goals,
   reactiveRatios,
   renderReport,
@@ -10,21 +10,9 @@ import {
   type TestbedResults,
   timelineSvg,
 } from "../../../bench/handover/report.ts";
+import { handoverTrace } from "./_trace.ts";
 
-const trace: HandoverTrace = {
-  auth: [0, 4],
-  conf: [4, 10],
-  tunnel: [10, 20],
-  bu: [20, 120],
-  buProactive: true,
-  executeStart: 1000,
-  buffered: 1001,
-  tunnelDeleted: 1002,
-  link: [1002, 1004],
-  assigned: 1015,
-  flushed: 1018,
-  l3Done: 1018,
-};
+const trace = handoverTrace(-190);
 
 function run(m: Partial<RunMetrics>): RunRecord {
   return {
@@ -153,5 +141,31 @@ describe("the handover report (RFC 6252 Appendix C.5, Figures 6, 7 and 10)", () 
     expect(svg).toContain('fill="#dc2626"'); // the duplicate
     expect(wellFormed(timelineSvg("a <b> & c", run({})))).toBe(true);
     expect(wellFormed("<svg><g></svg>")).toBe(false);
+  });
+
+  it("ping-pong (RFC 6252 C.1, C.2): one row per switch, no Tauth or Tconf after the first", () => {
+    const legs = ["A->B", "B->A", "A->B (again)"].map((leg) => ({
+      ...run({ lost: 6, interruptionMs: 140 }),
+      leg,
+      metrics: { ...run({ lost: 6, interruptionMs: 140 }).metrics, tauthMs: undefined },
+    })) as unknown as RunRecord[];
+    const { markdown } = renderReport({
+      ...results,
+      parameters: { ...results.parameters, pingPongDwellMs: 1500 },
+      scenarios: [{ id: "ping-pong", protocol: "sip", aaa: "local", runs: legs }],
+    });
+    const section = markdown.split("## Ping-pong")[1]!.split("## Timelines")[0]!;
+    expect(section).toContain("1500 ms apart");
+    expect(section).toContain("| sip | local | B->A | 1 | 6 / 6 | 140.0 / 140.0 |");
+    expect(section.match(/\| sip \| local \|/g)).toHaveLength(3);
+  });
+
+  it("the kept JSON has a timeline only for the run each SVG shows, cut to its window", () => {
+    const kept = compactResults(results);
+    const reactive = kept.scenarios[0]!;
+    expect(reactive.runs.map((x) => x.timeline.length)).toEqual([0, 4]); // the 20 ms one
+    expect(kept.scenarios.flatMap((x) => x.runs.map((y) => y.metrics))).toEqual(
+      results.scenarios.flatMap((x) => x.runs.map((y) => y.metrics)),
+    );
   });
 });
