@@ -19,6 +19,21 @@
  * `retransmitMs` (RFC: 4 s), doubling, randomized by +-`retransmitMs`/4 (RFC: +-1 s),
  * at most 16 x `retransmitMs` (RFC: 64 s), until the whole exchange's `timeoutMs`.
  *
+ * Abort (RFC 6252 section C.6: the MN no longer wants the CTN): every call rejects
+ * with `aborted` at once. When {@link dhcpAcquire} is aborted after its DHCPREQUEST
+ * (or its rapid-commit DHCPDISCOVER, RFC 4039) left, the server may bind the address
+ * anyway, so the client stops retransmitting but keeps its socket for one more answer
+ * wait (`retransmitMs`, the time it would have waited before retransmitting): a
+ * DHCPACK that still comes is answered with a DHCPRELEASE from the same client
+ * identifier, ciaddr = the address (RFC 2131 section 4.4.6). When no answer comes to
+ * a DHCPREQUEST, the requested address is released all the same (the DHCPACK may
+ * have been lost; a server holding nothing for the client ignores the release).
+ * Nothing is released for a DHCPNAK, for an abort during the selection (an offered
+ * address is only reserved and lapses at the server, RFC 2131 section 4.3.1), nor
+ * for an unanswered rapid-commit DHCPDISCOVER, whose address is unknown: a lease the
+ * server bound then expires with its lease time. The socket is closed after the
+ * cleanup, which is reported through {@link DhcpCallOptions.onAbortCleanup}.
+ *
  * @module
  */
 import type { Socket } from "node:dgram";
@@ -95,6 +110,31 @@ export interface DhcpCallOptions {
   readonly auth?: DhcpClientAuth;
   /** Abandons the exchange: rejects with `DhcpError` code `aborted`. */
   readonly signal?: AbortSignal;
+  /**
+   * Called when an aborted exchange gives back in the background what the server may
+   * hold (see the module documentation), with the cleanup's outcome; the socket is
+   * closed when it settles. Never rejects.
+   */
+  readonly onAbortCleanup?: (cleanup: Promise<DhcpAbortCleanup>) => void;
+}
+
+/**
+ * What an aborted {@link dhcpAcquire} gave back in the background (RFC 2131 section
+ * 4.4.6).
+ */
+export interface DhcpAbortCleanup {
+  /**
+   * `released`: a DHCPRELEASE went to the server for `address` (a late DHCPACK, or
+   * the requested address when no answer came); `nothing`: the server bound nothing
+   * (a DHCPNAK, or an OFFER to a rapid-commit DHCPDISCOVER, came instead); `expiring`:
+   * nothing could be released (an unanswered rapid-commit DHCPDISCOVER, or the release
+   * could not be sent): a lease the server bound expires with its lease time.
+   */
+  readonly outcome: "released" | "nothing" | "expiring";
+  /** The address released. */
+  readonly address?: string;
+  /** What happened, in words. */
+  readonly reason: string;
 }
 
 /** Options of {@link dhcpAcquire}. */
@@ -254,6 +294,17 @@ interface _Reply {
   readonly from: string;
 }
 
+/** What a phase does when aborted after its request left (see the module documentation). */
+interface _Linger<T> {
+  /** How long to wait for a late answer, ms. */
+  readonly ms: number;
+  /**
+   * Runs with the socket still open: `late` is the answer `pick` accepted after the
+   * abort, `undefined` when none came in time or `pick` refused one (`refused`).
+   */
+  readonly after: (late: T | undefined, refused: boolean) => Promise<DhcpAbortCleanup>;
+}
+
 /**
  * One client transaction: a socket, an xid, the deadline, retransmissions and reply
  * filtering. `phase()` sends one message (rebuilt at each retransmission, for `secs`
@@ -264,6 +315,8 @@ class _Transaction {
   readonly started = performance.now();
   transmissions = 0;
   discarded = 0;
+  /** The background cleanup of a phase aborted after its request left. */
+  cleanup: Promise<DhcpAbortCleanup> | undefined;
   readonly #socket: Socket;
   readonly #options: DhcpCallOptions;
   readonly #chaddr: Uint8Array;
@@ -356,48 +409,77 @@ class _Transaction {
   phase<T>(
     build: () => Promise<Uint8Array>,
     pick: (reply: _Reply) => T | undefined,
+    linger?: _Linger<T>,
   ): Promise<T> {
     const signal = this.#options.signal;
+    const first = this.transmissions;
     return new Promise<T>((resolve, reject) => {
       let done = false;
       let retransmit: ReturnType<typeof setTimeout> | undefined;
       let attempt = 0;
       let queue: Promise<void> = Promise.resolve();
-      const finish = (fn: () => void) => {
+      /** Set while lingering after an abort: takes the late answer (once). */
+      let late: ((value: T | undefined, refused: boolean) => void) | undefined;
+      const stopListening = () => {
+        this.#socket.off("message", onMessage);
+        this.#socket.off("error", onError);
+      };
+      const finish = (fn: () => void, keepListening = false) => {
         if (done) return;
         done = true;
         clearTimeout(retransmit);
         clearTimeout(deadline);
-        this.#socket.off("message", onMessage);
-        this.#socket.off("error", onError);
+        if (!keepListening) stopListening();
         signal?.removeEventListener("abort", onAbort);
         fn();
       };
       const fail = (error: unknown) => finish(() => reject(error));
-      const onAbort = () => fail(_abortError(this.stats));
-      const onError = (error: Error) =>
+      const onAbort = () => {
+        if (done) return;
+        if (linger === undefined || this.transmissions === first) {
+          fail(_abortError(this.stats));
+          return;
+        }
+        // The request left: the server may act on it. Wait for its answer once more,
+        // without retransmitting, then let `linger.after` give back what it holds.
+        let settle!: (v: { value: T | undefined; refused: boolean }) => void;
+        const arrived = new Promise<{ value: T | undefined; refused: boolean }>((r) => settle = r);
+        late = (value, refused) => settle({ value, refused });
+        const timer = setTimeout(() => late?.(undefined, false), linger.ms);
+        this.cleanup = arrived.then(({ value, refused }) => {
+          clearTimeout(timer);
+          stopListening();
+          return linger.after(value, refused);
+        });
+        finish(() => reject(_abortError(this.stats)), true);
+      };
+      const onError = (error: Error) => {
+        if (late !== undefined) return late(undefined, false);
         fail(
           new DhcpError("unreachable", `DHCP socket error: ${error.message}`, {
             cause: error,
             ...this.stats,
           }),
         );
+      };
       const onMessage = (data: Uint8Array, rinfo: { address: string }) => {
         // One datagram at a time, in arrival order (verification is asynchronous).
         queue = queue.then(() => this.#filter(new Uint8Array(data))).then((msg) => {
-          if (msg === undefined || done) return;
+          if (msg === undefined || (done && late === undefined)) return;
           let value: T | undefined;
           try {
             value = pick({ msg, from: rinfo.address });
           } catch (error) {
-            fail(error);
+            if (late !== undefined) late(undefined, true);
+            else fail(error);
             return;
           }
           if (value === undefined) {
             this.discarded++;
             return;
           }
-          finish(() => resolve(value));
+          if (late !== undefined) late(value, false);
+          else finish(() => resolve(value));
         });
       };
       const transmit = async () => {
@@ -489,12 +571,58 @@ async function _withSocket<T>(
       { cause: error },
     );
   }
+  const tx = new _Transaction(socket, options, options.chaddr ?? _chaddrFor(options.clientId));
   try {
-    const tx = new _Transaction(socket, options, options.chaddr ?? _chaddrFor(options.clientId));
     return await body(tx);
   } finally {
-    await _closeUdp(socket);
+    const cleanup = tx.cleanup;
+    if (cleanup === undefined) await _closeUdp(socket);
+    else {
+      // Aborted after a request left: the caller learns at once, the socket stays
+      // open for the cleanup (see the module documentation).
+      const reported = cleanup.catch((error): DhcpAbortCleanup => ({
+        outcome: "expiring",
+        reason: `Cleanup failed: ${_errorText(error)}`,
+      })).then(async (result) => {
+        await _closeUdp(socket);
+        _log.info("Aborted DHCP exchange with {server}: {outcome}: {reason}", {
+          server: options.server.address,
+          outcome: result.outcome,
+          reason: result.reason,
+        });
+        return result;
+      });
+      options.onAbortCleanup?.(reported);
+    }
   }
+}
+
+/**
+ * Sends one DHCPRELEASE for `address` on the transaction's socket (RFC 2131 section
+ * 4.4.6): ciaddr = the address, option 54, the same client identifier.
+ */
+async function _releaseOn(
+  tx: _Transaction,
+  endpoint: _Endpoint,
+  options: DhcpCallOptions,
+  address: string,
+  serverId: string,
+  why: string,
+): Promise<DhcpAbortCleanup> {
+  try {
+    const bytes = await tx.encode(_addressing(endpoint, address), {
+      messageType: DhcpMessageType.Release,
+      clientId: options.clientId,
+      serverId,
+    });
+    await tx.send(bytes);
+  } catch (error) {
+    return {
+      outcome: "expiring",
+      reason: `Cannot release ${address} (${why}): ${_errorText(error)}`,
+    };
+  }
+  return { outcome: "released", address, reason: why };
 }
 
 /** ciaddr/giaddr/hops of a request from `endpoint` (RFC 6252 section 7.3.3). */
@@ -589,6 +717,7 @@ export function dhcpAcquire(options: DhcpAcquireOptions): Promise<DhcpLeaseInfo>
       endpoint,
       endpoint.mode === "ciaddr" ? endpoint.source : "0.0.0.0",
     );
+    const lingerMs = options.retransmitMs ?? _DEFAULT_RETRANSMIT_MS;
     return _withSocket(options, endpoint, async (tx) => {
       const rapid = options.rapidCommit === true;
       const first = await tx.phase(
@@ -607,6 +736,30 @@ export function dhcpAcquire(options: DhcpAcquireOptions): Promise<DhcpLeaseInfo>
           }
           return undefined;
         },
+        rapid
+          ? {
+            ms: lingerMs,
+            after: async (late, refused): Promise<DhcpAbortCleanup> => {
+              if (late?.msg.options.messageType === DhcpMessageType.Ack) {
+                return await _releaseOn(
+                  tx,
+                  endpoint,
+                  options,
+                  late.msg.yiaddr,
+                  late.msg.options.serverId ?? late.from,
+                  "rapid-commit DHCPACK after the abort",
+                );
+              }
+              if (late !== undefined || refused) {
+                return { outcome: "nothing", reason: "DHCPOFFER or DHCPNAK: no lease bound" };
+              }
+              return {
+                outcome: "expiring",
+                reason: "No answer to the rapid-commit DHCPDISCOVER: a lease bound expires",
+              };
+            },
+          }
+          : undefined,
       );
       if (first.msg.options.messageType === DhcpMessageType.Ack) {
         return _lease(tx, first, options, subnet.prefixLength, true);
@@ -625,6 +778,22 @@ export function dhcpAcquire(options: DhcpAcquireOptions): Promise<DhcpLeaseInfo>
           const type = reply.msg.options.messageType;
           if (type === DhcpMessageType.Nak) throw _nak(reply, tx.stats);
           return type === DhcpMessageType.Ack ? reply : undefined;
+        },
+        {
+          ms: lingerMs,
+          after: async (late, refused): Promise<DhcpAbortCleanup> => {
+            if (refused) return { outcome: "nothing", reason: "DHCPNAK: no lease bound" };
+            return await _releaseOn(
+              tx,
+              endpoint,
+              options,
+              late?.msg.yiaddr ?? offered,
+              late?.msg.options.serverId ?? serverId,
+              late === undefined
+                ? "no DHCPACK after the abort: the requested address, in case it was lost"
+                : "DHCPACK after the abort",
+            );
+          },
         },
       );
       return _lease(tx, ack, options, subnet.prefixLength, false);

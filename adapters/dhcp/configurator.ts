@@ -5,6 +5,13 @@
  * the same client identifier after the move and releases the leases of CTNs not
  * chosen (section 7.2). The address is never assigned to an interface here.
  *
+ * An aborted acquisition (RFC 6252 section C.6) rejects with `aborted` at once; a
+ * DHCPACK that still comes for its DHCPREQUEST is answered in the background with a
+ * DHCPRELEASE from the same client identifier (RFC 2131 section 4.4.6, see
+ * `client.ts`). Those cleanups are counted in {@link DhcpConfigurator.stats} and
+ * awaited by {@link DhcpConfigurator.idle}; the lease never enters
+ * {@link DhcpConfigurator.leases}.
+ *
  * @module
  */
 import type {
@@ -17,6 +24,7 @@ import type {
 } from "../../lib/ports.ts";
 import { PortError } from "../../lib/ports.ts";
 import {
+  type DhcpAbortCleanup,
   dhcpAcquire,
   type DhcpCallOptions,
   DhcpError,
@@ -57,6 +65,21 @@ export interface DhcpConfiguratorOptions {
   readonly retransmitMs?: number;
   /** Clock for `obtainedAt`, ms (default `Date.now`). */
   readonly now?: () => number;
+}
+
+/** Counters of a {@link DhcpConfigurator}. */
+export interface DhcpConfiguratorStats {
+  /** Background cleanups of acquisitions aborted after their request left. */
+  readonly abortCleanups: {
+    /** Cleanups started. */
+    readonly started: number;
+    /** A DHCPRELEASE went to the CA (late DHCPACK, or no answer to the DHCPREQUEST). */
+    readonly released: number;
+    /** The CA bound nothing (DHCPNAK). */
+    readonly nothing: number;
+    /** Nothing could be released: a lease the CA bound expires with its lease time. */
+    readonly expiring: number;
+  };
 }
 
 /** What the configurator remembers of a lease it granted. */
@@ -126,6 +149,8 @@ export class DhcpConfigurator implements Configurator {
   readonly #options: DhcpConfiguratorOptions;
   readonly #now: () => number;
   readonly #held = new Map<string, _Held>();
+  readonly #cleanups = new Set<Promise<void>>();
+  readonly #abortCleanups = { started: 0, released: 0, nothing: 0, expiring: 0 };
 
   /** @param options source address, mode, client id, ports, timers, clock */
   constructor(options: DhcpConfiguratorOptions = {}) {
@@ -136,6 +161,30 @@ export class DhcpConfigurator implements Configurator {
   /** The leases held (acquired or renewed, not released), oldest first. */
   get leases(): readonly Lease[] {
     return [...this.#held.values()].map((h) => h.lease);
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): DhcpConfiguratorStats {
+    return { abortCleanups: { ...this.#abortCleanups } };
+  }
+
+  /**
+   * Waits for the background cleanups of aborted acquisitions (each bounded by one
+   * retransmission interval and one send).
+   *
+   * @returns when no cleanup is running
+   */
+  async idle(): Promise<void> {
+    while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
+  }
+
+  #track(cleanup: Promise<DhcpAbortCleanup>): void {
+    this.#abortCleanups.started++;
+    const tracked = cleanup.then((result) => {
+      this.#abortCleanups[result.outcome]++;
+    });
+    this.#cleanups.add(tracked);
+    void tracked.finally(() => this.#cleanups.delete(tracked));
   }
 
   #common(
@@ -217,6 +266,7 @@ export class DhcpConfigurator implements Configurator {
         mode: this.#options.mode ?? "ciaddr",
         source,
         ...(this.#options.rapidCommit === true ? { rapidCommit: true } : {}),
+        onAbortCleanup: (cleanup) => this.#track(cleanup),
       });
       const lease = this.#lease(ctn.network, info);
       this.#held.set(_key(lease), { lease, sa, server, source, clientId, subnet: ctn.subnet });

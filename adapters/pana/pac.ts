@@ -21,6 +21,21 @@
  * Failures reject with `PortError("PreAuthenticator", code)`: `rejected` (EAP
  * failure), `timeout` (no answer within `authTimeoutMs`), `unreachable` (bind or send
  * failed), `protocol` (the PAA broke the protocol, or bad arguments), `aborted`.
+ *
+ * Abort (RFC 6252 section C.6: the MN dropped the phase or switched elsewhere): the
+ * call rejects with `aborted` at once, and the session is given back in the background
+ * so that the AA holds nothing ({@linkcode PanaPacMachine.abort}): an established
+ * session (the abort came with or just after the final PAR) is terminated with a PTR,
+ * Termination-Cause LOGOUT (RFC 5191 section 4.4); during the authentication phase,
+ * where RFC 5191 has no PTR (no PANA SA protects it and the PAA drops it), the PaC
+ * stops its PCI retransmissions but still answers the PAA for
+ * {@link PanaPacAdapterOptions.abortDeadlineMs}, and a session completed in that time
+ * is terminated right after the final PAN, its keys never handed out. Past the
+ * deadline the PaC falls silent and the AA drops the half-open session when its
+ * retransmissions run out or at its authentication deadline (`authTimeoutMs` of the
+ * PAA, RFC 5191 section 9). Each cleanup is bounded (twice the deadline), logged and
+ * counted ({@link PanaPacAdapterStats.abortCleanup}); {@link PanaPac.idle} waits for
+ * them and {@link PanaPac.close} waits for those of sessions the AA knows.
  * Dropped datagrams are logged (LogTape category `mpa.pana`), never key bytes.
  *
  * @module
@@ -34,6 +49,7 @@ import { ConfigError } from "../../lib/errors.ts";
 import { keyFingerprint } from "../../lib/keys/key_fingerprint.ts";
 import type { PanaDropCommand, PanaFailureCode } from "../../lib/pana/pana_command.ts";
 import {
+  PANA_ABORT_DEADLINE_MS,
   type PanaPacCommand,
   PanaPacMachine,
   type PanaPacSession,
@@ -60,6 +76,9 @@ import {
 
 const _logger = getLogger(["mpa", "pana"]);
 
+/** Timer id of the hard stop of an abort cleanup (beside the machine's own timers). */
+const _HARD_STOP = "mpa-abort-stop";
+
 /** Options of {@link PanaPac}. */
 export interface PanaPacAdapterOptions {
   /** The MN's identity as the AA knows it (its EAP identity): `MpaSa.mnId`. */
@@ -81,6 +100,12 @@ export interface PanaPacAdapterOptions {
   readonly requestRetransmission?: Partial<PanaRetransmission>;
   /** Deadline of one pre-authentication, ms. Default 30000. */
   readonly authTimeoutMs?: number;
+  /**
+   * After an abort during the authentication phase, how long the PaC still answers the
+   * AA so that the session can be completed and terminated, ms (see the module
+   * documentation). Default {@linkcode PANA_ABORT_DEADLINE_MS}.
+   */
+  readonly abortDeadlineMs?: number;
   /** Scheduler of the timers. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
   /**
@@ -134,7 +159,25 @@ export interface PanaPacAdapterStats {
   readonly failed: Readonly<Record<PanaFailureCode | "unreachable" | "aborted", number>>;
   /** Datagrams dropped (any session, any reason, wrong source included). */
   readonly dropped: number;
+  /** Background cleanups of aborted pre-authentications (RFC 6252 section C.6). */
+  readonly abortCleanup: PanaAbortCleanupStats;
 }
+
+/** Counters of the cleanups after aborted pre-authentications. */
+export interface PanaAbortCleanupStats {
+  /** Cleanups started (the PCI had been handed to the socket). */
+  readonly started: number;
+  /** Sessions ended with a PTR (answered or not) or never opened at the AA. */
+  readonly terminated: number;
+  /**
+   * Half-open sessions left to the AA's timers: not completed within the deadline,
+   * refused, or cut by {@link PanaPac.close}.
+   */
+  readonly silent: number;
+}
+
+/** How a cleanup ended. */
+type _CleanupOutcome = "terminated" | "silent";
 
 type _Settle<T> = { readonly resolve: (v: T) => void; readonly reject: (e: unknown) => void };
 
@@ -163,6 +206,13 @@ class _Run {
   closing: _Settle<void> | undefined;
   sessionId: number | undefined;
   finished = false;
+  /** Aborted: the run only gives the session back (see the module documentation). */
+  abandoned = false;
+  /** How the run ended, once it did. */
+  outcome: _CleanupOutcome | undefined;
+  /** Resolves when the socket is closed. */
+  readonly ended: Promise<void>;
+  #ended!: () => void;
 
   constructor(
     hooks: _RunHooks,
@@ -179,7 +229,22 @@ class _Run {
     this.aaAddress = _canonicalIp(ctn.aa.address);
     this.aaPort = ctn.aa.port ?? PANA_UDP_PORT;
     this.label = _hostPort(ctn.aa.address, this.aaPort);
+    this.ended = new Promise<void>((resolve) => this.#ended = resolve);
     this.listen(socket);
+  }
+
+  /**
+   * Gives the session back after an abort: runs the machine's `abort` commands, with a
+   * hard stop after `hardStopMs` (a PTR that keeps being retransmitted).
+   */
+  abandon(commands: Promise<readonly PanaPacCommand[]>, hardStopMs: number): void {
+    this.abandoned = true;
+    this.auth = undefined;
+    this.#timers.arm(_HARD_STOP, hardStopMs, () =>
+      this.fail(
+        new PortError("PreAuthenticator", "timeout", `Cleanup not finished in ${hardStopMs} ms`),
+      ));
+    this.feed(commands);
   }
 
   listen(socket: Socket): void {
@@ -235,6 +300,12 @@ class _Run {
           break;
         case "done":
           this.sessionId = c.session.sessionId;
+          if (this.auth === undefined) {
+            // Aborted while the final PAR was being processed: the abort's PTR follows.
+            c.session.msk.fill(0);
+            c.session.keys.mnCa.fill(0);
+            c.session.keys.mnAr.fill(0);
+          }
           this.auth?.resolve(c.session);
           this.auth = undefined;
           break;
@@ -246,8 +317,9 @@ class _Run {
           this.ping = undefined;
           break;
         case "closed":
+          this.outcome ??= "terminated";
           _logger.info("PANA session {sessionId} with {aa} closed: {cause}", {
-            sessionId: this.sessionId,
+            sessionId: this.sessionId ?? this.machine.sessionId,
             aa: this.label,
             cause: c.cause,
           });
@@ -269,6 +341,13 @@ class _Run {
   /** Ends the run with an error for whoever waits. */
   fail(error: PortError): void {
     if (this.finished) return;
+    this.outcome ??= "silent";
+    if (this.abandoned) {
+      _logger.info(
+        "Aborted PANA session {sessionId} with {aa} left to the AA's timers: {reason}",
+        { sessionId: this.machine.sessionId, aa: this.label, reason: error.message },
+      );
+    }
     this.auth?.reject(error);
     this.ping?.reject(error);
     this.closing?.resolve();
@@ -290,6 +369,7 @@ class _Run {
     this.#hooks.forget(this);
     await Promise.all([...this.#sending]); // e.g. the final PAN of a rejection
     await _closeUdp(this.socket);
+    this.#ended();
   }
 
   #drop(c: PanaDropCommand): void {
@@ -306,7 +386,7 @@ class _Run {
       aa: this.label,
       error: error.message,
     });
-    if (this.auth !== undefined) {
+    if (this.auth !== undefined || this.abandoned) {
       this.fail(
         new PortError(
           "PreAuthenticator",
@@ -342,11 +422,14 @@ export class PanaPac implements PreAuthenticator {
   readonly #random: RandomBytes;
   readonly #runs = new Set<_Run>();
   readonly #sessions = new Map<number, _Run>();
+  readonly #cleanups = new Set<Promise<void>>();
+  readonly #abortDeadlineMs: number;
   readonly #stats = {
     started: 0,
     succeeded: 0,
     failed: { rejected: 0, timeout: 0, protocol: 0, unreachable: 0, aborted: 0 },
     dropped: 0,
+    abortCleanup: { started: 0, terminated: 0, silent: 0 },
   };
   #closed = false;
   readonly #hooks: _RunHooks = {
@@ -382,13 +465,24 @@ export class PanaPac implements PreAuthenticator {
     this.#now = options.now ??
       (options.scheduler === undefined ? _preciseNow : () => this.#scheduler.now());
     this.#random = options.random ?? _cryptoRandom;
+    this.#abortDeadlineMs = options.abortDeadlineMs ?? PANA_ABORT_DEADLINE_MS;
+    if (!Number.isFinite(this.#abortDeadlineMs) || this.#abortDeadlineMs <= 0) {
+      throw new ConfigError(
+        "abortDeadlineMs",
+        `Invalid abortDeadlineMs: ${options.abortDeadlineMs}`,
+      );
+    }
     // Validate the timer options once, now, rather than at each call.
     this.#machine("mpa-config-check", { handle: () => Promise.reject(new Error("unused")) });
   }
 
   /** A snapshot of the counters. */
   get stats(): PanaPacAdapterStats {
-    return { ...this.#stats, failed: { ...this.#stats.failed } };
+    return {
+      ...this.#stats,
+      failed: { ...this.#stats.failed },
+      abortCleanup: { ...this.#stats.abortCleanup },
+    };
   }
 
   /** Session ids of the established sessions still alive. */
@@ -449,41 +543,109 @@ export class PanaPac implements PreAuthenticator {
         { cause: error },
       );
     }
+    if (signal?.aborted || this.#closed) {
+      // Aborted while binding: nothing has left yet.
+      await _closeUdp(socket);
+      this.#stats.failed.aborted++;
+      throw new PortError("PreAuthenticator", "aborted", "Pre-authentication aborted", {
+        cause: signal?.reason,
+      });
+    }
     const run = new _Run(this.#hooks, machine, ctn, socket, new _Timers(this.#scheduler));
     this.#runs.add(run);
-    let session: PanaPacSession;
-    try {
-      session = await new Promise<PanaPacSession>((resolve, reject) => {
-        const onAbort = () =>
-          run.fail(
-            new PortError("PreAuthenticator", "aborted", "Pre-authentication aborted", {
-              cause: signal?.reason,
-            }),
-          );
-        signal?.addEventListener("abort", onAbort, { once: true });
-        const cleanup = () => signal?.removeEventListener("abort", onAbort);
-        run.auth = {
-          resolve: (s) => {
-            cleanup();
-            resolve(s);
-          },
-          reject: (e) => {
-            cleanup();
-            reject(e);
-          },
-        };
-        run.feed(machine.start());
-      });
-    } catch (error) {
-      const code = error instanceof PortError ? error.code : "protocol";
-      const failed: Record<string, number> = this.#stats.failed;
-      if (failed[code] !== undefined) failed[code]++;
-      throw error;
+    return await new Promise<PanaMpaSa>((resolve, reject) => {
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const fail = (error: unknown) => {
+        const code = error instanceof PortError ? error.code : "protocol";
+        const failed: Record<string, number> = this.#stats.failed;
+        if (failed[code] !== undefined) failed[code]++;
+        reject(error);
+      };
+      const onAbort = () => {
+        if (settled) return;
+        settle();
+        // The caller learns at once; the session is given back in the background.
+        fail(
+          new PortError("PreAuthenticator", "aborted", "Pre-authentication aborted", {
+            cause: signal?.reason,
+          }),
+        );
+        this.#abandon(run);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      run.auth = {
+        resolve: (session) => {
+          this.#sessions.set(session.sessionId, run);
+          this.#toMpaSa(ctn, session).then((sa) => {
+            if (settled) return; // aborted meanwhile: #abandon terminates it
+            settle();
+            this.#stats.succeeded++;
+            resolve(sa);
+          }, (error: unknown) => {
+            if (settled) return;
+            settle();
+            fail(
+              new PortError("PreAuthenticator", "protocol", `Cannot import the MPA-SA keys`, {
+                cause: error,
+              }),
+            );
+            this.#abandon(run);
+          });
+        },
+        reject: (error) => {
+          if (settled) return;
+          settle();
+          fail(error);
+        },
+      };
+      run.feed(machine.start());
+    });
+  }
+
+  /**
+   * Waits for the background cleanups of aborted pre-authentications (each bounded by
+   * twice {@link PanaPacAdapterOptions.abortDeadlineMs}).
+   *
+   * @returns when no cleanup is running
+   */
+  async idle(): Promise<void> {
+    while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
+  }
+
+  /** Gives an aborted run's session back (see the module documentation). */
+  #abandon(run: _Run): void {
+    run.auth = undefined;
+    if (run.finished || run.abandoned) return;
+    const sessionId = run.machine.sessionId;
+    if (sessionId !== undefined && this.#sessions.get(sessionId) === run) {
+      this.#sessions.delete(sessionId);
     }
-    this.#sessions.set(session.sessionId, run);
-    if (run.finished) this.#sessions.delete(session.sessionId);
-    this.#stats.succeeded++;
-    return await this.#toMpaSa(ctn, session);
+    this.#stats.abortCleanup.started++;
+    _logger.info(
+      "Pre-authentication with {aa} aborted ({state}, session {sessionId}): giving it back",
+      { aa: run.label, state: run.machine.state, sessionId },
+    );
+    let commands: Promise<readonly PanaPacCommand[]>;
+    try {
+      commands = run.machine.abort({ deadlineMs: this.#abortDeadlineMs });
+    } catch (error) {
+      commands = Promise.reject(error);
+    }
+    run.abandon(commands, 2 * this.#abortDeadlineMs);
+    const cleanup = run.ended.then(() => {
+      const outcome = run.outcome ?? "silent";
+      this.#stats.abortCleanup[outcome]++;
+      _logger.info("Cleanup of the aborted pre-authentication with {aa}: {outcome}", {
+        aa: run.label,
+        outcome,
+      });
+    });
+    this.#cleanups.add(cleanup);
+    void cleanup.finally(() => this.#cleanups.delete(cleanup));
   }
 
   /**
@@ -552,8 +714,10 @@ export class PanaPac implements PreAuthenticator {
   }
 
   /**
-   * Closes every socket without terminating the sessions (the AA lets them expire);
-   * pre-authentications in progress reject with `aborted`. Idempotent.
+   * Closes every socket without terminating the established sessions (the AA lets
+   * them expire); pre-authentications in progress reject with `aborted`. The cleanups
+   * of aborted pre-authentications whose session the AA knows (an initial PAR came)
+   * are waited for, bounded; the others stop at once. Idempotent.
    *
    * @returns when every socket is closed
    */
@@ -561,9 +725,11 @@ export class PanaPac implements PreAuthenticator {
     this.#closed = true;
     const runs = [...this.#runs];
     for (const run of runs) {
+      if (run.abandoned && run.machine.sessionId !== undefined) continue; // bounded
       run.fail(new PortError("PreAuthenticator", "aborted", "PANA PaC closed"));
     }
-    await Promise.all(runs.map((run) => run.finish()));
+    await Promise.all(runs.map((run) => run.ended));
+    await this.idle();
   }
 
   /**

@@ -36,6 +36,18 @@
  * `ipv6_autoconf_glue.ts` runs that sequence. Address resolution (Appendix B):
  * {@link PhtOpenOptions.linkLayerAddress} tells the AR the MN's MAC on the CTN link.
  *
+ * Abort (RFC 6252 section C.6: the planner dropped the phase or the switch changed
+ * target): `open` rejects with `aborted` at once; what the AR may hold is given back
+ * in the background. Once a create has left, the MN stops retransmitting it but keeps
+ * the socket for one more answer wait ({@link PhtTunnelManagerOptions.timeoutMs}): a
+ * create-ack that still comes (for the create or one of its retransmissions, which
+ * the AR answers with the same tunnel) is followed by an authenticated `delete`, as
+ * is an ack that came just before the abort; then the socket is closed. A create
+ * whose ack never comes is given up on: if the AR created the tunnel, it expires
+ * with its lifetime (section 7.2). The socket is closed in every path. Cleanups are
+ * counted in {@link PhtMnStats}, logged, bounded by the retransmission schedule, and
+ * awaited by {@linkcode PhtTunnelManager.idle} and by disposal.
+ *
  * @module
  */
 import type { Socket } from "node:dgram";
@@ -163,6 +175,18 @@ export interface PhtMnStats {
   readonly refreshFailures: number;
   /** Data frames the socket failed to send. */
   readonly sendErrors: number;
+  /**
+   * Aborted opens whose create had left, and opens that failed after their create-ack:
+   * a background cleanup ran (section C.6).
+   */
+  readonly abortCleanups: number;
+  /** Tunnels deleted at the AR after their open was aborted. */
+  readonly abortDeletes: number;
+  /**
+   * Aborted opens left to the AR's tunnel lifetime: no create-ack came after the
+   * abort, or the delete went unanswered (section 7.2).
+   */
+  readonly abortExpiring: number;
 }
 
 interface _Pending {
@@ -256,7 +280,11 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     refreshes: 0,
     refreshFailures: 0,
     sendErrors: 0,
+    abortCleanups: 0,
+    abortDeletes: 0,
+    abortExpiring: 0,
   };
+  readonly #cleanups = new Set<Promise<void>>();
 
   /**
    * @param options session lookup, packet sink, lifetime, timers
@@ -356,7 +384,13 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     socket.on("error", (error: Error) => {
       _logger.warn("PHT MN socket error: {error}", { error: error.message });
     });
+    const signal = options?.signal;
+    const timeoutMs = this.#options.timeoutMs ?? 1000;
+    let acked = false;
+    let lingering = false;
+    let settleLate: (late: PhtManagementMessage | undefined) => void = () => {};
     try {
+      if (signal?.aborted) throw _aborted("create"); // aborted while binding: nothing left
       const mnNonce = _cryptoRandom(PHT_NONCE_LENGTH);
       const ack = await this.#exchange(tunnel, "create-ack", (sequence) => ({
         kind: "create",
@@ -371,17 +405,45 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
         ...(options?.linkLayerAddress === undefined
           ? {}
           : { linkLayerAddress: options.linkLayerAddress }),
-      }), options);
+      }), {
+        ...(signal === undefined ? {} : { signal }),
+        linger: {
+          ms: timeoutMs,
+          start: () => {
+            lingering = true;
+            this.#track(
+              new Promise<PhtManagementMessage | undefined>((resolve) => settleLate = resolve)
+                .then((late) => this.#afterAbortedCreate(tunnel, late)),
+            );
+          },
+          settle: (late) => settleLate(late),
+        },
+      });
       if (ack.kind !== "create-ack") throw new Error("unreachable");
+      acked = true;
       tunnel.tunnelId = ack.tunnelId;
-      const fast = await _fastDataKeys(key, mnNonce, ack.arNonce, ack.tunnelId);
-      if (fast !== undefined) tunnel.fast = { tx: fast.mnToAr, rx: fast.arToMn };
-      else tunnel.keys = await phtDataKeys(key, mnNonce, ack.arNonce, ack.tunnelId);
+      await _orAbort(
+        (async () => {
+          const fast = await _fastDataKeys(key, mnNonce, ack.arNonce, ack.tunnelId);
+          if (tunnel.closed) {
+            // Aborted meanwhile: the tunnel is being deleted, the keys are not needed.
+            fast?.mnToAr.wipe();
+            fast?.arToMn.wipe();
+          } else if (fast !== undefined) tunnel.fast = { tx: fast.mnToAr, rx: fast.arToMn };
+          else tunnel.keys = await phtDataKeys(key, mnNonce, ack.arNonce, ack.tunnelId);
+        })(),
+        signal,
+      );
       tunnel.lifetimeMs = ack.lifetimeMs;
       tunnel.expiresAt = this.#now() + ack.lifetimeMs;
     } catch (error) {
       tunnel.early = undefined;
-      await _closeUdp(socket);
+      if (acked) {
+        // The AR holds the tunnel: delete it (authenticated) in the background.
+        this.#track(this.#deleteAborted(tunnel, "the open failed after the create-ack"));
+      } else if (!lingering) {
+        await _closeUdp(socket);
+      }
       throw error;
     }
     const opened: TunnelHandle = { ...handle, expiresAt: tunnel.expiresAt };
@@ -785,12 +847,89 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     return { ...this.#stats, duplicates: this.#dedup.duplicates };
   }
 
-  /** Closes every open tunnel. */
+  /**
+   * Waits for the background cleanups of aborted opens (each bounded by one answer
+   * wait plus a delete's retransmissions).
+   *
+   * @returns when no cleanup is running
+   */
+  async idle(): Promise<void> {
+    while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
+  }
+
+  /** Closes every open tunnel and waits for the cleanups of aborted opens. */
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.all([...this.#tunnels.values()].map((t) => this.close(t.handle)));
+    await this.idle();
   }
 
   // -------------------------------------------------------------------------
+
+  #track(cleanup: Promise<void>): void {
+    this.#stats.abortCleanups++;
+    const tracked = cleanup.catch((error) => {
+      _logger.error("PHT cleanup after an aborted open failed: {error}", {
+        error: String(error),
+      });
+    });
+    this.#cleanups.add(tracked);
+    void tracked.finally(() => this.#cleanups.delete(tracked));
+  }
+
+  /** The answer wait after an aborted create ended: with the late create-ack, or none. */
+  async #afterAbortedCreate(
+    tunnel: _Tunnel,
+    late: PhtManagementMessage | undefined,
+  ): Promise<void> {
+    if (late?.kind === "create-ack") {
+      tunnel.tunnelId = late.tunnelId;
+      await this.#deleteAborted(tunnel, "its create-ack came after the abort");
+      return;
+    }
+    tunnel.closed = true;
+    tunnel.early = undefined;
+    this.#stats.abortExpiring++;
+    _logger.info(
+      "PHT open towards {ar} for {nCoA} aborted: no create-ack after the abort; a tunnel the AR created expires with its lifetime",
+      { ar: tunnel.ar.address, nCoA: tunnel.handle.endpoints.nCoA },
+    );
+    await this.#closeSockets(tunnel);
+  }
+
+  /** Deletes the tunnel of an aborted open at the AR (authenticated), then closes. */
+  async #deleteAborted(tunnel: _Tunnel, why: string): Promise<void> {
+    tunnel.closed = true;
+    tunnel.early = undefined;
+    try {
+      await this.#exchange(tunnel, "delete-ack", (sequence) => ({
+        kind: "delete",
+        tunnelId: tunnel.tunnelId,
+        sequence,
+      }));
+      this.#stats.abortDeletes++;
+      _logger.info("PHT tunnel {id} of an aborted open deleted at {ar}: {why}", {
+        id: tunnel.tunnelId,
+        ar: tunnel.ar.address,
+        why,
+      });
+    } catch (error) {
+      this.#stats.abortExpiring++;
+      _logger.warn(
+        "PHT delete of tunnel {id} of an aborted open not confirmed ({why}): {error}; it expires with its lifetime",
+        { id: tunnel.tunnelId, why, error: (error as Error).message },
+      );
+    }
+    await this.#closeSockets(tunnel);
+  }
+
+  async #closeSockets(tunnel: _Tunnel): Promise<void> {
+    const socket = tunnel.socket;
+    tunnel.socket = undefined;
+    if (socket !== undefined) await _closeUdp(socket);
+    await this.#closeCopySocket(tunnel);
+    tunnel.fast?.tx.wipe();
+    tunnel.fast?.rx.wipe();
+  }
 
   #notFound(handle: TunnelHandle): PortError {
     return new PortError("TunnelManager", "not-found", `No open PHT: ${handle.id}`);
@@ -903,26 +1042,48 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       readonly timeoutMs?: number;
       readonly socket?: Socket;
       readonly acceptErrors?: readonly number[];
+      readonly linger?: _Linger;
     },
   ): Promise<PhtManagementMessage> {
     const timeoutMs = options?.timeoutMs ?? this.#options.timeoutMs ?? 1000;
     const tries = 1 + (options?.retries ?? this.#options.retries ?? 3);
     const signal = options?.signal;
+    const linger = options?.linger;
     const keys: string[] = [];
     return new Promise<PhtManagementMessage>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let attempt = 0;
+      let sent = 0;
+      /** `lingering`: aborted after a request left; one more answer wait, no retransmission. */
+      let phase: "active" | "lingering" | "done" = "active";
+      /** No more (re)transmissions. */
       let done = false;
       const finish = () => {
         done = true;
+        phase = "done";
         if (timer !== undefined) clearTimeout(timer);
         for (const k of keys) this.#pending.delete(k);
         signal?.removeEventListener("abort", onAbort);
       };
       const onAbort = () => {
-        if (done) return;
+        if (phase !== "active") return;
+        const error = _aborted(build(0n).kind);
+        if (linger !== undefined && sent > 0) {
+          // The request may have been accepted: keep listening for its answer.
+          phase = "lingering";
+          done = true;
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          timer = setTimeout(() => {
+            finish();
+            linger.settle(undefined);
+          }, linger.ms);
+          linger.start();
+          reject(error);
+          return;
+        }
         finish();
-        reject(new PortError("TunnelManager", "aborted", `PHT ${build(0n).kind} aborted`));
+        reject(error);
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -931,14 +1092,18 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
         allowUnauthenticatedError: expect === "create-ack",
         acceptErrors: options?.acceptErrors ?? [],
         resolve: (message) => {
-          if (done) return;
+          if (phase === "done") return;
+          const late = phase === "lingering";
           finish();
-          resolve(message);
+          if (late) linger!.settle(message);
+          else resolve(message);
         },
         reject: (error) => {
-          if (done) return;
+          if (phase === "done") return;
+          const late = phase === "lingering";
           finish();
-          reject(error);
+          if (late) linger!.settle(undefined);
+          else reject(error);
         },
       };
       const sendOnce = async () => {
@@ -963,11 +1128,10 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
         this.#pending.set(key, pending);
         timer = setTimeout(() => void sendOnce(), timeoutMs);
         try {
-          await this.#sendRaw(
-            tunnel,
-            await signPhtManagement(tunnel.mgmtKey, message),
-            options?.socket,
-          );
+          const bytes = await signPhtManagement(tunnel.mgmtKey, message);
+          if (done) return; // aborted while signing: this one never leaves
+          sent++;
+          await this.#sendRaw(tunnel, bytes, options?.socket);
         } catch (error) {
           pending.reject(
             error instanceof PortError
@@ -1133,6 +1297,32 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     }
     pending.resolve(m);
   }
+}
+
+/** What an exchange does with the answer to a request that left before an abort. */
+interface _Linger {
+  /** How long to wait for it after the abort, ms. */
+  readonly ms: number;
+  /** The abort came after a request left: the exchange lingers. */
+  readonly start: () => void;
+  /** The late answer, or `undefined` when none came (or an error did). */
+  readonly settle: (late: PhtManagementMessage | undefined) => void;
+}
+
+function _aborted(what: string): PortError {
+  return new PortError("TunnelManager", "aborted", `PHT ${what} aborted`);
+}
+
+/** `work`, or an `aborted` rejection as soon as `signal` fires. */
+function _orAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  work.catch(() => {}); // an abort wins; the work's own failure is then moot
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(_aborted("create"));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function _copyFrame(frame: PhtDataFrame): PhtDataFrame {

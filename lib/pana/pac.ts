@@ -30,6 +30,18 @@
  * (only if byte-identical); anything else is dropped as `out-of-window`. The PaC's own
  * requests (PNR, PTR) start from a random initial sequence number.
  *
+ * Abandoning a session ({@linkcode PanaPacMachine.abort}, RFC 6252 section C.6: the MN
+ * dropped the phase or switched elsewhere): an open session is terminated with a PTR
+ * (Termination-Cause LOGOUT, RFC 5191 section 4.4). During the authentication phase no
+ * PANA SA protects a PTR yet (RFC 5191 section 4.4 asks for AUTH on the termination
+ * messages of an established session, the PaC state machine of RFC 5609 section 7
+ * sends PTR only from OPEN, and the PAA drops a PTR before its session is open), so
+ * the PaC stops retransmitting its PCI but keeps answering the PAA for a short
+ * deadline: if the PAA completes the session in time, the final PAN is followed at
+ * once by a PTR and the keys are wiped, never handed out; otherwise the PaC falls
+ * silent and the PAA drops its half-open session when its retransmissions run out or
+ * at its authentication deadline (RFC 5191 section 9, RFC 5609 FAILED_SESS_TIMEOUT).
+ *
  * What is not implemented: PaC-initiated PAR (the PaC always piggybacks its EAP
  * response on the PAN, since the EAP peer runs in-process), full EAP re-authentication
  * (PNR with the A flag), and algorithms other than the two above.
@@ -125,6 +137,30 @@ export type PanaPacTimer = typeof PanaPacTimer[keyof typeof PanaPacTimer];
  * than this is of no use to a handover (RFC 6252 section C.6).
  */
 export const PANA_AUTH_TIMEOUT_MS = 30_000;
+
+/**
+ * Default deadline of an abandoned authentication phase, ms: how long a PaC whose
+ * pre-authentication was aborted still answers the PAA so that the session can be
+ * completed and terminated at once (see {@linkcode PanaPacMachine.abort}). A few round
+ * trips of EAP-PSK take milliseconds; a PAA slower than this is left to its own
+ * half-open timers.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * assertEquals(PANA_ABORT_DEADLINE_MS, 2000);
+ * ```
+ */
+export const PANA_ABORT_DEADLINE_MS = 2000;
+
+/** Options of {@linkcode PanaPacMachine.abort}. */
+export interface PanaPacAbortOptions {
+  /**
+   * How long an abandoned authentication phase may still complete, ms, at most the
+   * authentication deadline left. Default {@linkcode PANA_ABORT_DEADLINE_MS}.
+   */
+  readonly deadlineMs?: number;
+}
 
 /**
  * Session lifetime assumed when the final PAR carries no Session-Lifetime AVP, and the
@@ -306,6 +342,7 @@ export class PanaPacMachine {
   #authKey: Uint8Array | undefined;
   #startedAt = 0;
   #parAt = 0;
+  #abandoned = false;
   readonly #stats = {
     received: 0,
     retransmissions: 0,
@@ -361,6 +398,11 @@ export class PanaPacMachine {
   /** The PANA Session Identifier, once the initial PAR has assigned it. */
   get sessionId(): number | undefined {
     return this.#sessionId;
+  }
+
+  /** Whether {@linkcode PanaPacMachine.abort} abandoned the session. */
+  get abandoned(): boolean {
+    return this.#abandoned;
   }
 
   /** A snapshot of the counters. */
@@ -470,12 +512,7 @@ export class PanaPacMachine {
       switch (this.#state) {
         case "open":
           this.#state = "closing";
-          return await this.#sendRequest(
-            PanaMessageType.Termination,
-            "PTR",
-            panaFlags({ request: true }),
-            [{ kind: "terminationCause", value: PanaTerminationCause.Logout }],
-          );
+          return await this.#sendPtr();
         case "initiating":
         case "authenticating":
           this.#state = "closed";
@@ -490,7 +527,85 @@ export class PanaPacMachine {
     });
   }
 
+  /**
+   * Abandons the session without leaving state at the PAA (RFC 6252 section C.6: the
+   * pre-authentication is no longer wanted). When open: a PTR with Termination-Cause
+   * LOGOUT and AUTH, as {@linkcode PanaPacMachine.terminate} (RFC 5191 section 4.4).
+   * During the authentication phase, where no PANA SA can protect a PTR yet: the PCI
+   * is no longer retransmitted (a PAA that never got it holds nothing), the PAA's
+   * requests are still answered until `deadlineMs`, and a session the PAA completes
+   * meanwhile is terminated right after the final PAN, its keys wiped and no `done`
+   * emitted; past the deadline the machine `failed` with `timeout` and the PAA
+   * removes its half-open session by its own timers (RFC 5191 section 9). Not
+   * started: `closed` at once. Otherwise nothing.
+   *
+   * @param options `deadlineMs` of an abandoned authentication phase
+   * @returns the commands
+   * @throws {ConfigError} for a deadline that is not a positive number
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+   * const pac = new PanaPacMachine({
+   *   eap: { handle: () => Promise.resolve({ kind: "discard", reason: "unused" }) },
+   *   ctn: "ctn-b",
+   *   now: () => 0,
+   *   random: (n) => new Uint8Array(n),
+   * });
+   * await pac.start();
+   * const commands = await pac.abort({ deadlineMs: 500 });
+   * assertEquals(commands, [
+   *   { kind: "cancel", timer: "pci" },
+   *   { kind: "arm", timer: "auth", delayMs: 500 },
+   * ]);
+   * assertEquals([pac.state, pac.abandoned], ["initiating", true]);
+   * ```
+   */
+  abort(options: PanaPacAbortOptions = {}): Promise<readonly PanaPacCommand[]> {
+    const deadlineMs = _positiveOption(
+      options.deadlineMs ?? PANA_ABORT_DEADLINE_MS,
+      "deadlineMs",
+    );
+    return this.#serial(async (): Promise<readonly PanaPacCommand[]> => {
+      switch (this.#state) {
+        case "idle":
+          this.#abandoned = true;
+          this.#state = "closed";
+          return [{ kind: "closed", cause: "logout" }];
+        case "initiating":
+        case "authenticating": {
+          this.#abandoned = true;
+          const left = this.#startedAt + this.#authTimeoutMs - this.#now();
+          return [
+            { kind: "cancel", timer: PanaPacTimer.Pci },
+            {
+              kind: "arm",
+              timer: PanaPacTimer.Auth,
+              delayMs: Math.max(0, Math.min(left, deadlineMs)),
+            },
+          ];
+        }
+        case "open":
+          this.#abandoned = true;
+          this.#state = "closing";
+          return await this.#sendPtr();
+        default:
+          return [];
+      }
+    });
+  }
+
   // -------------------------------------------------------------------------
+
+  /** A PTR with Termination-Cause LOGOUT (RFC 5191 section 4.4). */
+  #sendPtr(): Promise<PanaPacCommand[]> {
+    return this.#sendRequest(
+      PanaMessageType.Termination,
+      "PTR",
+      panaFlags({ request: true }),
+      [{ kind: "terminationCause", value: PanaTerminationCause.Logout }],
+    );
+  }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
@@ -858,12 +973,25 @@ export class PanaPacMachine {
       ),
     ]);
     if (check !== "ok") return [this.#drop("bad-auth", _authDetail(check, "the final PAR"))];
-    const lifetime = findAvp(msg, "sessionLifetime");
-    const lifetimeMs = lifetime === undefined ? this.#defaultLifetimeMs : lifetime.value * 1000;
-    const now = this.#now();
     this.#lastRx = { seq: msg.seq, bytes, answer: pan };
     this.#authKey = authKey;
     this.#final = undefined;
+    if (this.#abandoned) {
+      // Nobody wants this session any more: complete it and end it at once, so that
+      // the PAA holds nothing (RFC 5191 section 4.4). The keys never leave.
+      step.msk.fill(0);
+      keys.mnCa.fill(0);
+      keys.mnAr.fill(0);
+      this.#state = "closing";
+      return [
+        { kind: "cancel", timer: PanaPacTimer.Auth },
+        { kind: "send", bytes: pan },
+        ...await this.#sendPtr(),
+      ];
+    }
+    const lifetime = findAvp(msg, "sessionLifetime");
+    const lifetimeMs = lifetime === undefined ? this.#defaultLifetimeMs : lifetime.value * 1000;
+    const now = this.#now();
     this.#state = "open";
     const session: PanaPacSession = {
       sessionId,
@@ -1019,7 +1147,7 @@ export class PanaPacMachine {
     switch (timer) {
       case PanaPacTimer.Pci: {
         const pci = this.#pci;
-        if (this.#state !== "initiating" || pci === undefined) return [];
+        if (this.#state !== "initiating" || pci === undefined || this.#abandoned) return [];
         if (!_retransmit(pci, now, this.#pciParams, this.#random)) {
           return this.#fail(
             "timeout",
@@ -1035,6 +1163,16 @@ export class PanaPacMachine {
         ];
       }
       case PanaPacTimer.Auth:
+        if (this.#abandoned && (this.#state === "initiating" || this.#state === "authenticating")) {
+          return this.#fail(
+            "timeout",
+            `Abandoned authentication phase not completed in time: ${
+              this.#sessionId === undefined
+                ? "no initial PAR"
+                : `session ${this.#sessionId} left to the PAA's timers`
+            }`,
+          );
+        }
         if (this.#state === "initiating") {
           return this.#fail(
             "timeout",
