@@ -35,5 +35,10 @@ export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
     pool: "forks",
+    // Network-namespace tests wait on the kernel (DAD takes 1-2 s) and on child
+    // processes; on a loaded CI machine the 5 s default is too tight. Tests that need
+    // more say so themselves.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 });
