@@ -14,6 +14,7 @@
  * @module
  */
 import { parseArgs } from "npm:deno-std@1.4.0/cli/parse_args.js";
+import { demoNetns } from "./_demo_netns.ts";
 import { from, lastValueFrom, toArray } from "npm:rxjs@^7.8.2";
 import { decide } from "../../lib/decision/decide.ts";
 import { formatDecisionRow } from "../../lib/decision/format.ts";
@@ -44,6 +45,7 @@ import { attachNegativeValues, LineWriter } from "./_io.ts";
  * ```
  */
 export const DEMO_HELP = `Usage: mpa demo [--speed N] [--seed N] [--no-buffering] [--json]
+       mpa demo --netns
        mpa demo --decisions [--seed N] [--scenario NAME]
 
 Runs an MPA handover for real, in one process on loopback, no root needed: two
@@ -69,6 +71,9 @@ Options:
   --settle MS       how long the stream runs after the handover (default 1000)
   --net N           use 127.N.0.0/16 (default 0), to run two demos at once
   --json            print only the summary, as one JSON line
+  --netns           the same with network namespaces and TUN devices (root, a
+                    source checkout): one MPA and one reactive handover of the
+                    testbed (bench/handover), printed as a table
   --decisions       print only the handover decisions of the built-in scenario
                     "demo" (no network), as before
   --scenario NAME   with --decisions: another built-in scenario
@@ -109,12 +114,12 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
   const valued = ["seed", "scenario", "speed", "link-delay", "settle", "net"];
   const flags = parseArgs(attachNegativeValues(args, valued), {
     string: valued,
-    boolean: ["help", "decisions", "json", "buffering"],
+    boolean: ["help", "decisions", "json", "buffering", "netns"],
     negatable: ["buffering"],
     alias: { h: "help" },
     default: { buffering: true },
   });
-  const known = ["_", ...valued, "help", "h", "decisions", "json", "buffering"];
+  const known = ["_", ...valued, "help", "h", "decisions", "json", "buffering", "netns"];
   const unknown = Object.keys(flags).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new CliError(2, `Unknown option --${unknown[0]}\n\n${DEMO_HELP}`);
   if (flags._.length > 0) {
@@ -125,6 +130,22 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
     return 0;
   }
   const seed = _number(flags, "seed", Number.isSafeInteger, "an integer");
+  if (flags.netns) {
+    const others = [...valued, "decisions", "json"].filter((n) =>
+      flags[n] !== undefined &&
+      flags[n] !== false
+    );
+    if (others.length > 0 || flags.buffering === false) {
+      throw new CliError(2, `--netns takes no other option, got --${others[0] ?? "no-buffering"}`);
+    }
+    const out = new LineWriter();
+    const status = await demoNetns((text) => {
+      out.line(text);
+      out.flush();
+    });
+    out.flush();
+    return status;
+  }
   if (flags.decisions) {
     for (const name of ["speed", "link-delay", "settle", "net"]) {
       if (flags[name] !== undefined) {

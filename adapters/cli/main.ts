@@ -92,7 +92,9 @@ export async function main(args: readonly string[]): Promise<number> {
   // unless --log-level asks for more.
   if (remaining[0] === "demo" && remaining.length === args.length) level = "warning";
   const log = setupLogging(level);
-  const [command, ...rest] = remaining;
+  const [command, ...given] = remaining;
+  // `deno task demo -- --netns` passes the `--` on: it separates nothing here.
+  const rest = given[0] === "--" ? given.slice(1) : given;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     if (command === undefined) {
       console.error(MAIN_HELP);

@@ -192,3 +192,40 @@ describe("mpa demo (embedded, RFC 6252 section 6.3 on loopback)", () => {
     });
   }, TIMEOUT);
 });
+
+describe("mpa demo --netns (network namespaces, TUN, the testbed of bench/handover)", () => {
+  const root = Deno.uid() === 0;
+  it("--netns takes no other option", async () => {
+    const r = await demo(["--netns", "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--netns takes no other option");
+    expect(r.stderr).not.toContain(STACK);
+  }, TIMEOUT);
+
+  it.skipIf(!root)(
+    "needs root and /dev/net/tun (runs in CI): one MPA handover with buffering loses nothing and one reactive handover is printed beside it",
+    async () => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--node-modules-dir=manual", `${ROOT}mod.ts`, "demo", "--", "--netns"],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      });
+      const out = await child.output();
+      const stdout = new TextDecoder().decode(out.stdout);
+      expect(out.code, stdout + new TextDecoder().decode(out.stderr)).toBe(0);
+      const row = (id: string) =>
+        stdout.split("\n").find((l) => l.startsWith(id.padEnd(14)))?.trim().split(/\s{2,}/);
+      const mpa = row("mpa-buffering");
+      const reactive = row("reactive");
+      expect(mpa, stdout).toBeDefined();
+      expect(reactive, stdout).toBeDefined();
+      // Columns: id, Tauth, Tconf, tunnel, BU, switch, L3, lost, buffered, interruption.
+      expect(mpa![7]).toBe("0");
+      expect(Number(reactive![7])).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+});
