@@ -17,8 +17,18 @@
  * broadcast DHCP of clients attached to the CTN itself is untouched. Only IPv4: the
  * proactive DHCP of section 7.3.3 is DHCPv4 only.
  *
- * Every change is one `nft -f -` transaction (`ip netns exec NS nft -f -` with
- * `netns`); nft's failures become {@link NftGateError} with nft's stderr. Needs
+ * Every change is one nftables transaction. {@link NftGate.allow} and
+ * {@link NftGate.revoke} (the AA's key delivery, on the authentication's critical
+ * path) go through ONE long-lived `nft -i` process per gate (`ip netns exec NS nft -i`
+ * with `netns`), started by {@link NftGate.install}: each change is one input line
+ * (its `;`-separated commands are one transaction, as with `nft -f`), followed by a
+ * marker line, `describe tcp dport`, whose fixed one-line output says that nft has
+ * run the change; stderr is merged into stdout, so an `Error:` line of the change
+ * comes before its marker. This costs a netlink round trip instead of a process start
+ * (see {@link NftGateOptions.persistent}). When that process cannot start or exits,
+ * the change is made by a one-shot `nft -f -` instead, and the next change starts a
+ * new process. Installing, uninstalling and listing always run a one-shot `nft`.
+ * nft's failures become {@link NftGateError} with nft's error text. Needs
  * CAP_NET_ADMIN (root).
  *
  * @module
@@ -39,6 +49,11 @@ export interface NftGateOptions {
   readonly port?: number;
   /** The nft executable; default `nft` (found on PATH or in /usr/sbin). */
   readonly nft?: string;
+  /**
+   * Changes through one long-lived `nft -i` process (default true); false: one
+   * `nft -f -` process per change.
+   */
+  readonly persistent?: boolean;
 }
 
 /** One address admitted by the gate. */
@@ -55,7 +70,10 @@ export class NftGateError extends Error {
   override readonly name = "NftGateError";
   /** nft's stderr (empty when nft could not be started). */
   readonly stderr: string;
-  /** nft's exit code (undefined when it could not be started). */
+  /**
+   * nft's exit code (undefined when it could not be started, or when the change failed
+   * in the long-lived `nft -i` process, which goes on).
+   */
   readonly exitCode: number | undefined;
   /**
    * Creates an nft failure.
@@ -109,6 +127,8 @@ export class NftGate implements AsyncDisposable {
   readonly #table: string;
   readonly #set: string;
   readonly #nft: string;
+  #persistent: boolean;
+  #shell: _NftShell | undefined;
   #installed = true;
 
   private constructor(
@@ -121,6 +141,7 @@ export class NftGate implements AsyncDisposable {
     this.#table = options.table;
     this.#set = options.set;
     this.#nft = options.nft;
+    this.#persistent = options.persistent;
   }
 
   /**
@@ -151,6 +172,7 @@ export class NftGate implements AsyncDisposable {
       table,
       set,
       nft: options.nft ?? _findNft(),
+      persistent: options.persistent ?? true,
     });
     const t = `${family} ${table}`;
     await gate.#run([
@@ -163,7 +185,20 @@ export class NftGate implements AsyncDisposable {
       `add rule ${t} input udp dport ${port} fib daddr type != broadcast ` +
       `ip daddr != 255.255.255.255 ip saddr != @${set} counter drop`,
     ]);
+    // Started now, so that the first change (an MN's authentication) does not wait
+    // for it; a process that does not come up leaves the one-shot path.
+    if (gate.#persistent && !(await gate.#startShell().whenReady(_SHELL_READY_MS))) {
+      // Not an nft that answers on stdin: one-shot processes from now on.
+      gate.#persistent = false;
+      await gate.#shell?.close();
+      gate.#shell = undefined;
+    }
     return gate;
+  }
+
+  /** Whether changes go through a running long-lived `nft -i` process now. */
+  get persistent(): boolean {
+    return this.#shell !== undefined && !this.#shell.exited;
   }
 
   /** The table as nft names it, e.g. `inet mpa_ca`. */
@@ -187,7 +222,7 @@ export class NftGate implements AsyncDisposable {
     const ms = Math.max(1, Math.ceil(ttlMs));
     const s = this.#setRef();
     // add (no-op if present) + delete + add: sets the new timeout in one transaction.
-    await this.#run([
+    await this.#change([
       `add element ${s} { ${ip} timeout ${ms}ms }`,
       `delete element ${s} { ${ip} }`,
       `add element ${s} { ${ip} timeout ${ms}ms }`,
@@ -205,7 +240,7 @@ export class NftGate implements AsyncDisposable {
   async revoke(address: string): Promise<void> {
     const ip = _ipv4(address);
     const s = this.#setRef();
-    await this.#run([`add element ${s} { ${ip} }`, `delete element ${s} { ${ip} }`]);
+    await this.#change([`add element ${s} { ${ip} }`, `delete element ${s} { ${ip} }`]);
   }
 
   /**
@@ -249,6 +284,8 @@ export class NftGate implements AsyncDisposable {
    */
   async uninstall(): Promise<void> {
     if (!this.#installed) return;
+    await this.#shell?.close();
+    this.#shell = undefined;
     const t = this.table;
     await this.#run([`add table ${t}`, `delete table ${t}`]);
     this.#installed = false;
@@ -263,14 +300,45 @@ export class NftGate implements AsyncDisposable {
     return `${this.#family} ${this.#table} ${this.#set}`;
   }
 
+  #argv(args: readonly string[]): string[] {
+    return this.#netns === undefined
+      ? [this.#nft, ...args]
+      : ["ip", "netns", "exec", this.#netns, this.#nft, ...args];
+  }
+
+  #startShell(): _NftShell {
+    this.#shell = new _NftShell(this.#argv(["-i"]));
+    return this.#shell;
+  }
+
+  /** One transaction: through the long-lived process when it runs, else one-shot. */
+  async #change(lines: readonly string[]): Promise<void> {
+    if (this.#persistent && this.#installed) {
+      let shell = this.#shell;
+      if (shell === undefined || shell.exited) {
+        await shell?.close();
+        shell = this.#startShell();
+      }
+      try {
+        await shell.run(lines.join("; "), _SHELL_CHANGE_MS);
+        return;
+      } catch (error) {
+        if (error instanceof NftGateError) throw error; // nft refused the change
+        // The process failed: the one-shot path below, a new process next time (or
+        // never again when it never answered at all).
+        if (!shell.answered) this.#persistent = false;
+        await shell.close();
+      }
+    }
+    await this.#run(lines);
+  }
+
   async #run(lines: readonly string[]): Promise<void> {
     await this.#exec(["-f", "-"], lines.join("\n") + "\n");
   }
 
   async #exec(args: readonly string[], input: string): Promise<string> {
-    const argv = this.#netns === undefined
-      ? [this.#nft, ...args]
-      : ["ip", "netns", "exec", this.#netns, this.#nft, ...args];
+    const argv = this.#argv(args);
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(argv[0]!, {
@@ -300,6 +368,178 @@ export class NftGate implements AsyncDisposable {
       );
     }
     return new TextDecoder().decode(out.stdout);
+  }
+}
+
+/** How long install waits for the long-lived process's first marker, ms. */
+const _SHELL_READY_MS = 3000;
+/** How long a change waits for its marker before the one-shot path, ms. */
+const _SHELL_CHANGE_MS = 5000;
+
+/** The marker command: fixed one-line output, touches no kernel state. */
+const _MARKER = "describe tcp dport";
+
+interface _Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+  readonly errors: string[];
+}
+
+/**
+ * The long-lived `nft -i` process of one gate: each change is one line, followed by
+ * the marker line; the change is done when the marker's output comes back, and failed
+ * when an `Error:` line came before it. Rejects with a plain Error (not NftGateError)
+ * when the process itself fails.
+ */
+class _NftShell {
+  readonly #child: Deno.ChildProcess | undefined;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #waiting: _Waiter[] = [];
+  readonly #done: Promise<void>;
+  readonly #encoder = new TextEncoder();
+  /** The marker's output line, learned from the first marker. */
+  #markerLine: string | undefined;
+  #exited = false;
+  /** Resolved when the first marker came back (the process works). */
+  readonly ready: Promise<void>;
+
+  constructor(argv: readonly string[]) {
+    try {
+      // 2>&1 through sh: one ordered stream for output and errors.
+      this.#child = new Deno.Command("sh", {
+        args: ["-c", 'exec "$@" 2>&1', "sh", ...argv],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      this.#writer = this.#child.stdin.getWriter();
+      this.#done = this.#read(this.#child);
+    } catch (error) {
+      this.#exited = true;
+      this.#done = Promise.resolve();
+      this.ready = Promise.reject(error);
+      this.ready.catch(() => {});
+      return;
+    }
+    this.ready = this.#send("");
+    this.ready.catch(() => {});
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Whether a marker ever came back (the process works). */
+  get answered(): boolean {
+    return this.#markerLine !== undefined;
+  }
+
+  /** Whether the first marker comes back within `ms`. */
+  async whenReady(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms));
+    const ok = await Promise.race([this.ready.then(() => true, () => false), late]);
+    clearTimeout(timer);
+    return ok;
+  }
+
+  /**
+   * Runs one line (one transaction); rejects with NftGateError when nft refused it,
+   * with a plain Error when the process failed or no marker came within `ms`.
+   */
+  async run(line: string, ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) =>
+      timer = setTimeout(() => reject(new Error(`nft -i did not answer in ${ms} ms`)), ms)
+    );
+    try {
+      await Promise.race([this.#send(line), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #send(line: string): Promise<void> {
+    if (this.#exited || this.#writer === undefined) {
+      return Promise.reject(new Error("nft -i exited"));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject, errors: [] });
+      const text = (line === "" ? "" : `${line}\n`) + `${_MARKER}\n`;
+      this.#writer!.write(this.#encoder.encode(text)).catch((error) => {
+        this.#fail(`nft -i stdin closed: ${error instanceof Error ? error.message : error}`);
+      });
+    });
+  }
+
+  async #read(child: Deno.ChildProcess): Promise<void> {
+    try {
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let rest = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        rest += value;
+        let nl: number;
+        while ((nl = rest.indexOf("\n")) >= 0) {
+          this.#line(rest.slice(0, nl));
+          rest = rest.slice(nl + 1);
+        }
+      }
+    } catch {
+      // the process went away; reported below
+    }
+    this.#fail("nft -i exited");
+  }
+
+  #line(line: string): void {
+    const waiter = this.#waiting[0];
+    if (waiter === undefined) return;
+    if (this.#markerLine === undefined) {
+      // The first marker (sent alone at start) tells what a marker's output is.
+      // (`payload expression, datatype inet_service ...`; anything else before it is
+      // an error, e.g. of `ip netns exec`.)
+      if (!/datatype/.test(line)) {
+        waiter.errors.push(line);
+        return;
+      }
+      this.#markerLine = line;
+    } else if (line !== this.#markerLine) {
+      // An error and its command / caret lines (changes print nothing else).
+      waiter.errors.push(line);
+      return;
+    }
+    this.#waiting.shift();
+    const errors = waiter.errors;
+    const first = errors.find((l) => l.startsWith("Error:"));
+    if (first === undefined) waiter.resolve();
+    else {
+      waiter.reject(
+        new NftGateError(`Command nft failed: ${first}`, errors.join("\n"), undefined),
+      );
+    }
+  }
+
+  #fail(reason: string): void {
+    this.#exited = true;
+    for (const w of this.#waiting.splice(0)) w.reject(new Error(reason));
+  }
+
+  async close(): Promise<void> {
+    if (this.#child === undefined) return;
+    this.#exited = true;
+    await this.#writer?.close().catch(() => {});
+    const timer = setTimeout(() => {
+      try {
+        this.#child!.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+    }, 2000);
+    await this.#child.status.catch(() => {});
+    clearTimeout(timer);
+    await this.#done;
+    for (const w of this.#waiting.splice(0)) w.reject(new Error("nft -i closed"));
   }
 }
 

@@ -682,7 +682,8 @@ export class PhtAr implements AsyncDisposable {
     }, Math.min(delay, 2_147_483_647));
   }
 
-  #release(tunnel: _Tunnel, reason: PhtTunnelDownReason): void {
+  /** Releases the tunnel; the promise settles when `onTunnelDown` did (never rejects). */
+  #release(tunnel: _Tunnel, reason: PhtTunnelDownReason): Promise<void> {
     if (tunnel.timer !== undefined) clearTimeout(tunnel.timer);
     tunnel.timer = undefined;
     this.#retireBuffer(tunnel);
@@ -700,9 +701,9 @@ export class PhtAr implements AsyncDisposable {
     }
     this.#forgetSessionIfIdle(tunnel.sessionId);
     // An autoconf tunnel whose address never came up had no route to remove.
-    if (tunnel.nCoA === _PENDING) return;
+    if (tunnel.nCoA === _PENDING) return Promise.resolve();
     const view = this.#view(tunnel);
-    Promise.resolve()
+    return Promise.resolve()
       .then(() => this.#options.onTunnelDown?.(view, reason))
       .catch((error) => {
         _logger.warn("PHT onTunnelDown for {nCoA} failed: {error}", {
@@ -990,7 +991,10 @@ export class PhtAr implements AsyncDisposable {
         const packets = this.#drain(tunnel);
         if (tunnel.deleted) {
           for (const p of packets) this.#options.deliverDirect?.(tunnel.nCoA, p);
-          this.#release(tunnel, "deleted");
+          // The MN asks from its new link. Its host route into the TUN (kept while
+          // buffering) must be gone before the ack leaves, or the ack is routed into
+          // the TUN and lost, and the MN retransmits only after its timeout.
+          await this.#release(tunnel, "deleted");
         } else {
           for (const p of packets) this.#sendData(tunnel, p, tunnel.peer);
         }

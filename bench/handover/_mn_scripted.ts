@@ -38,6 +38,9 @@ import type { CtnInfo, Lease, MobilityProtocol, TunnelHandle } from "../../lib/p
 import { fromHex } from "../../lib/wire/_bytes.ts";
 import { serveJsonLines } from "../../tests/fixtures/netns/json_line_server.ts";
 
+/** How long the MN lets tunnelled packets land after the AR confirmed buffering, ms. */
+const _DRAIN_MS = 5;
+
 const now = () => performance.timeOrigin + performance.now();
 
 interface CtnArgs {
@@ -181,7 +184,11 @@ await serveJsonLines({
       out.push({
         network: c.network,
         nCoA: lease.nCoA,
-        auth: [t0, t1],
+        // Tauth from the first PCI sent to the final PAN sent (the PaC's own phase
+        // timings): the socket bind before the PCI is not authentication.
+        auth: [t1 - sa.timings.total, t1],
+        authCall: [t0, t1],
+        pana: sa.timings,
         conf: [t1, t2],
         tunnel: [t2, t3],
       });
@@ -203,6 +210,10 @@ await serveJsonLines({
     if (a.buffering === true) {
       await manager!.buffer(p.handle!);
       t.buffered = now();
+      // Packets the AR tunnelled before it started buffering are still on their way
+      // up the MN's stack (UDP socket, decryption, TUN write, the kernel's input):
+      // let them land before the tunnel and its TUN go, or the first of them is lost.
+      await new Promise((resolve) => setTimeout(resolve, _DRAIN_MS));
     }
     // Step 4: the tunnels are deleted (the AR keeps buffering); the TUNs' kernel
     // state goes meanwhile, in parallel with the switch (it must be gone before the
@@ -278,7 +289,8 @@ await serveJsonLines({
     const lease = await new DhcpConfigurator({ source: ll, mode: "ciaddr", timeoutMs: 10_000 })
       .acquire(ctn, sa);
     const t2 = now();
-    t.auth = [t0, t1];
+    t.auth = [t1 - sa.timings.total, t1]; // first PCI to final PAN, as in prepare
+    t.authCall = [t0, t1];
     t.conf = [t1, t2];
     prepared.set(c.network, { ctn, poa: c.poa, pac, sa, lease });
     await link!.assign(lease.nCoA, lease.prefixLength, {

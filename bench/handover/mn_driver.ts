@@ -48,8 +48,15 @@ export type Span = readonly [number, number];
 
 /** What the driver observed in one run; times are epoch ms. */
 export interface HandoverTrace {
-  /** Pre-authentication (Tauth), per prepared CTN or post-switch in reactive. */
+  /**
+   * Pre-authentication (Tauth), per prepared CTN or post-switch in reactive: from the
+   * first PCI sent to the final PAN sent (the PaC's phase timings).
+   */
   readonly auth?: Span;
+  /** The whole `preAuthenticate` call (socket bind before the PCI included). */
+  readonly authCall?: Span;
+  /** The PaC's phase timings of `auth`, ms (RFC 5191 phases). */
+  readonly authPhases?: Readonly<Record<string, number>>;
   /** Address acquisition (Tconf). */
   readonly conf?: Span;
   /** Tunnel set-up (MPA). */
@@ -165,6 +172,7 @@ export class ScriptedMnDriver implements MnDriver {
       );
       return {
         auth: r.t.auth as Span,
+        ...(r.t.authCall === undefined ? {} : { authCall: r.t.authCall as Span }),
         conf: r.t.conf as Span,
         bu: r.t.bu as Span,
         buProactive: false,
@@ -175,7 +183,13 @@ export class ScriptedMnDriver implements MnDriver {
       };
     }
     const prep = await child.request<
-      { auth: Span; conf: Span; tunnel: Span }[]
+      {
+        auth: Span;
+        authCall: Span;
+        pana: Readonly<Record<string, number>>;
+        conf: Span;
+        tunnel: Span;
+      }[]
     >("prepare", { ctns: plan.prepare.map(ctnArgs) }, 30_000);
     const first = plan.prepare[0]!;
     const bu = await child.request<{ bu: Span }>(
@@ -211,6 +225,8 @@ export class ScriptedMnDriver implements MnDriver {
     return {
       ...(legs.length === 0 ? {} : { legs }),
       auth: p.auth,
+      authCall: p.authCall,
+      authPhases: p.pana,
       conf: p.conf,
       tunnel: p.tunnel,
       bu: post ?? bu.bu,

@@ -561,7 +561,7 @@ export function renderReport(r: TestbedResults): RenderedReport {
     "",
     "## Figure 10: authentication (non-roaming and roaming)",
     "",
-    "Ours: Tauth is PANA with EAP-PSK (the RFC used EAP-TLS); Tconf is the DHCP exchange for the nCoA (the RFC's Tconf is PSK generation and installation); the time affecting the handover is link switch + layer-3 handover.",
+    "Ours: Tauth is PANA with EAP-PSK (the RFC used EAP-TLS), from the first PCI sent to the final PAN sent (the MN process and its socket are up before; the trace's `authCall` has the whole call); Tconf is the DHCP exchange for the nCoA (the RFC's Tconf is PSK generation and installation); the time affecting the handover is link switch + layer-3 handover.",
     "",
     _figure10(r),
     "",

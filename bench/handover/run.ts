@@ -302,7 +302,8 @@ if (import.meta.main) {
     console.log(
       "Usage: deno run -A bench/handover/run.ts [--runs N] [--scenarios " + SCENARIOS.join(",") +
         "] [--protocols sip,mip6] [--aaa local,roaming] [--reduced] [--rate 50|62.5] [--out DIR]" +
-        " [--cn-rtt MS] [--aaa-rtt MS] [--association-ms MS] [--driver scripted|agent]",
+        " [--cn-rtt MS] [--aaa-rtt MS] [--association-ms MS] [--driver scripted|agent]" +
+        " [--prefix P]",
     );
     Deno.exit(0);
   }

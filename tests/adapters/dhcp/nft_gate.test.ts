@@ -179,6 +179,56 @@ describe.skipIf(!runnable)("NftGate in a namespace (RFC 6252 section 7.3.3)", ()
     expect(tables).not.toContain("mpa_ca");
   });
 
+  it("needs root and nft (runs in CI): changes go through one long-lived nft -i; nft's refusal is an NftGateError and the process goes on", async () => {
+    await using gate = await NftGate.install({ netns: topology.ca, table: "mpa_ca_i" });
+    expect(gate.persistent).toBe(true);
+    await gate.allow("10.0.1.2", 60_000);
+    await gate.allow("10.0.1.3", 60_000);
+    await gate.revoke("10.0.1.3");
+    expect((await gate.list()).map((e) => e.address)).toEqual(["10.0.1.2"]);
+    // The table gone behind the gate's back: nft refuses the next change.
+    await topology.exec(topology.ca, ["nft", "delete", "table", "inet", "mpa_ca_i"]);
+    const error = await gate.allow("10.0.1.4", 60_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NftGateError);
+    expect((error as NftGateError).stderr).toMatch(/No such file|does not exist/);
+    expect(gate.persistent).toBe(true);
+    await topology.exec(topology.ca, [
+      "nft",
+      "add table inet mpa_ca_i; add set inet mpa_ca_i allowed { type ipv4_addr; flags timeout; }",
+    ]);
+    await gate.allow("10.0.1.5", 60_000);
+    expect((await gate.list()).map((e) => e.address)).toEqual(["10.0.1.5"]);
+  });
+
+  it("needs root and nft (runs in CI): without a working nft -i, each change runs a one-shot nft", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "mpaca-nft-" });
+    try {
+      const wrapper = `${dir}/nft`;
+      const nft = findExecutable("nft")!;
+      await Deno.writeTextFile(
+        wrapper,
+        `#!/bin/sh\n[ "$1" = "-i" ] && exit 3\nexec ${nft} "$@"\n`,
+        { mode: 0o755 },
+      );
+      await using gate = await NftGate.install({ netns: topology.ca, nft: wrapper });
+      expect(gate.persistent).toBe(false);
+      await gate.allow("10.0.1.2", 60_000);
+      expect((await gate.list()).map((e) => e.address)).toEqual(["10.0.1.2"]);
+      await gate.revoke("10.0.1.2");
+      expect(await gate.list()).toEqual([]);
+      await using oneShot = await NftGate.install({
+        netns: topology.ca,
+        table: "mpa_ca_f",
+        persistent: false,
+      });
+      expect(oneShot.persistent).toBe(false);
+      await oneShot.allow("10.0.1.7", 60_000);
+      expect((await oneShot.list()).map((e) => e.address)).toEqual(["10.0.1.7"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   it("needs root and nft (runs in CI): gatedKeyDelivery fills the real set on deliver and empties it on revoke", async () => {
     await using gate = await NftGate.install({ netns: topology.ca });
     const delivery = gatedKeyDelivery(new InProcessKeyDelivery(), gate);
