@@ -52,17 +52,7 @@ export function _closeUdp(socket: Socket): Promise<void> {
   });
 }
 
-/** Sends one datagram; rejects with the send error (ENETUNREACH, EHOSTUNREACH, ...). */
-export function _sendUdp(
-  socket: Socket,
-  bytes: Uint8Array,
-  address: string,
-  port: number,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    socket.send(bytes, port, address, (error) => (error ? reject(error) : resolve()));
-  });
-}
+export { _sendUdp } from "../_udp_send.ts";
 
 /** A parsed IPv4 CIDR. */
 export interface _Cidr {

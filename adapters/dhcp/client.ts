@@ -802,6 +802,33 @@ export function dhcpAcquire(options: DhcpAcquireOptions): Promise<DhcpLeaseInfo>
 }
 
 /**
+ * One DHCPREQUEST (renewing) or DHCPINFORM exchange from an address the MN already
+ * has (ciaddr = that address, same client id): the first DHCPACK, or the typed NAK.
+ */
+function _askFromAddress(
+  tx: _Transaction,
+  endpoint: _Endpoint,
+  options: DhcpRenewOptions | DhcpInformOptions,
+  subnet: ReturnType<typeof _subnetOption>,
+  messageType: typeof DhcpMessageType.Request | typeof DhcpMessageType.Inform,
+) {
+  return tx.phase(
+    () =>
+      tx.encode(_addressing(endpoint, options.address), {
+        messageType,
+        clientId: options.clientId,
+        parameterRequestList: _PARAMETERS,
+        ...(subnet.network === undefined ? {} : { subnetSelection: subnet.network }),
+      }),
+    (reply) => {
+      const type = reply.msg.options.messageType;
+      if (type === DhcpMessageType.Nak) throw _nak(reply, tx.stats);
+      return type === DhcpMessageType.Ack ? reply : undefined;
+    },
+  );
+}
+
+/**
  * Extends a lease (RFC 2131 section 4.3.2, RENEWING): DHCPREQUEST with ciaddr = the
  * leased address and the same client identifier, unicast to the server. After the
  * move the MN sends it from the leased address over the physical interface (RFC
@@ -821,20 +848,7 @@ export function dhcpRenew(options: DhcpRenewOptions): Promise<DhcpLeaseInfo> {
     const subnet = _subnetOption(options.subnet);
     const endpoint = _endpoint(options, options.address);
     return _withSocket(options, endpoint, async (tx) => {
-      const ack = await tx.phase(
-        () =>
-          tx.encode(_addressing(endpoint, options.address), {
-            messageType: DhcpMessageType.Request,
-            clientId: options.clientId,
-            parameterRequestList: _PARAMETERS,
-            ...(subnet.network === undefined ? {} : { subnetSelection: subnet.network }),
-          }),
-        (reply) => {
-          const type = reply.msg.options.messageType;
-          if (type === DhcpMessageType.Nak) throw _nak(reply, tx.stats);
-          return type === DhcpMessageType.Ack ? reply : undefined;
-        },
-      );
+      const ack = await _askFromAddress(tx, endpoint, options, subnet, DhcpMessageType.Request);
       return _lease(tx, ack, options, subnet.prefixLength, false);
     });
   });
@@ -858,20 +872,7 @@ export function dhcpInform(options: DhcpInformOptions): Promise<DhcpInformInfo> 
     const subnet = _subnetOption(options.subnet);
     const endpoint = _endpoint(options, options.address);
     return _withSocket(options, endpoint, async (tx) => {
-      const ack = await tx.phase(
-        () =>
-          tx.encode(_addressing(endpoint, options.address), {
-            messageType: DhcpMessageType.Inform,
-            clientId: options.clientId,
-            parameterRequestList: _PARAMETERS,
-            ...(subnet.network === undefined ? {} : { subnetSelection: subnet.network }),
-          }),
-        (reply) => {
-          const type = reply.msg.options.messageType;
-          if (type === DhcpMessageType.Nak) throw _nak(reply, tx.stats);
-          return type === DhcpMessageType.Ack ? reply : undefined;
-        },
-      );
+      const ack = await _askFromAddress(tx, endpoint, options, subnet, DhcpMessageType.Inform);
       const o = ack.msg.options;
       const prefixLength = o.subnetMask === undefined ? undefined : _prefixOfMask(o.subnetMask);
       return {

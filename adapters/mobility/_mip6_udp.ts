@@ -157,21 +157,7 @@ export function _bindUdp(
   });
 }
 
-/** Sends one datagram; resolves when handed to the kernel, rejects on a send error. */
-export function _sendUdp(
-  socket: Socket,
-  bytes: Uint8Array,
-  address: string,
-  port: number,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    try {
-      socket.send(bytes, port, address, (error) => error ? reject(error) : resolve());
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
+export { _sendUdp } from "../_udp_send.ts";
 
 /** Closes a socket; resolves when closed (at once if it was closed already). */
 export function _closeUdp(socket: Socket): Promise<void> {

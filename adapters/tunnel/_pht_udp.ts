@@ -54,21 +54,7 @@ export function _bindUdp(address: string, port: number): Promise<Socket> {
   });
 }
 
-/** Sends one datagram; resolves when handed to the kernel, rejects on a send error. */
-export function _sendUdp(
-  socket: Socket,
-  bytes: Uint8Array,
-  address: string,
-  port: number,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    try {
-      socket.send(bytes, port, address, (error) => error ? reject(error) : resolve());
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
+export { _sendUdp } from "../_udp_send.ts";
 
 /**
  * Hands one datagram to the socket without waiting for it to be sent: `node:dgram`
