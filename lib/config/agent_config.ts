@@ -96,7 +96,7 @@ export type LinkConfig = SimulatedLinkConfig | IpLinkConfig;
 /** Pacing of simulated or replayed samples: wall-clock time, or as fast as possible. */
 export type MetricsPace = "realtime" | "fast";
 
-/** `metrics`: samples from the mobility simulator (`adapters/metrics/simulator.ts`). */
+/** `metrics`: samples from the mobility simulator (the metrics adapter's simulator). */
 export interface SimulateMetricsConfig {
   /** Discriminant. */
   readonly source: "simulate";
@@ -112,7 +112,7 @@ export interface SimulateMetricsConfig {
   readonly periodMs?: number;
 }
 
-/** `metrics`: samples replayed from a JSONL trace (`adapters/metrics/trace_replay.ts`). */
+/** `metrics`: samples replayed from a JSONL trace (the metrics adapter's trace replay). */
 export interface ReplayMetricsConfig {
   /** Discriminant. */
   readonly source: "replay";

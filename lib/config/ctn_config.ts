@@ -147,7 +147,7 @@ export interface EmbeddedCaConfig {
 export interface ExternalCaConfig {
   /** Discriminant. */
   readonly kind: "external";
-  /** The nftables gate (`adapters/dhcp/nft_gate.ts`). */
+  /** The nftables gate in front of an external CA (the DHCP adapter's NftGate). */
   readonly gate: {
     /** Network namespace of the DHCP server; default the current one. */
     readonly netns?: string;

@@ -1,7 +1,7 @@
 /**
  * Configuration files of the agent and of a CTN: a JSONC parser with positions, the
  * schemas, and {@link ConfigFileError} that names file, field path, expected form
- * and line:column of every problem. Pure; `adapters/config` reads the files.
+ * and line:column of every problem. Pure; the config adapter reads the files.
  *
  * @module
  */

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { SESSION_PHASES, type SessionPhase } from "../mpa/session.ts";
 
 /**
  * Where an MPA session is: the steps of RFC 6252 section 6.3 (pre-authentication,
@@ -18,18 +19,7 @@
  * then the recovery states: `failed` (a phase did not complete), `retained` (a
  * released context kept for a switch-back, sections C.1, C.2), `released`.
  */
-export type StatusPhase =
-  | "discovered"
-  | "pre-authenticating"
-  | "pre-authenticated"
-  | "pre-configuring"
-  | "tunnelled"
-  | "bound"
-  | "switching"
-  | "attached"
-  | "failed"
-  | "retained"
-  | "released";
+export type StatusPhase = SessionPhase;
 
 /**
  * Every {@link StatusPhase}, in the order of RFC 6252 section 6.3 then the
@@ -43,19 +33,7 @@ export type StatusPhase =
  * assertEquals(STATUS_PHASES.indexOf("tunnelled") < STATUS_PHASES.indexOf("bound"), true);
  * ```
  */
-export const STATUS_PHASES: readonly StatusPhase[] = [
-  "discovered",
-  "pre-authenticating",
-  "pre-authenticated",
-  "pre-configuring",
-  "tunnelled",
-  "bound",
-  "switching",
-  "attached",
-  "failed",
-  "retained",
-  "released",
-];
+export const STATUS_PHASES: readonly StatusPhase[] = SESSION_PHASES;
 
 /** Start and end of one timed phase or step of a session. */
 export interface PhaseTiming {

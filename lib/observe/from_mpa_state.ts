@@ -11,14 +11,13 @@
  * @module
  */
 import type { MpaState } from "../mpa/orchestrator.ts";
-import type { Session, SessionPhase } from "../mpa/session.ts";
+import type { Session } from "../mpa/session.ts";
 import type {
   AgentCounters,
   AgentStatus,
   PhaseTiming,
   RetainedContext,
   SessionStatus,
-  StatusPhase,
 } from "./agent_status.ts";
 
 /**
@@ -47,11 +46,11 @@ export function sessionStatusFromMpa(session: Session): SessionStatus {
   const e = session.lastError;
   return {
     ctn: session.ctn,
-    phase: _phase(session.phase),
+    phase: session.phase,
     since: session.since,
     phases,
     ...(e === undefined ? {} : {
-      lastError: { phase: _phase(e.phase), code: e.code, message: e.message, at: e.at },
+      lastError: { phase: e.phase, code: e.code, message: e.message, at: e.at },
     }),
   };
 }
@@ -104,9 +103,4 @@ export function agentStatusFromMpa(
     retained,
     counters,
   };
-}
-
-/** Compile-time check that the two phase unions agree (fails to compile otherwise). */
-function _phase(phase: SessionPhase): StatusPhase {
-  return phase;
 }

@@ -4,7 +4,7 @@
  * agent (RFC 6252 sections 6.3 step 1, 7.2, C.2). They carry EAP opaquely through the
  * seams of lib/eap/eap_method.ts, derive PANA_AUTH_KEY and the MPA-SA keys (MN-CA,
  * MN-AR) from the MSK, and return commands (send, arm/cancel timer, done/authorized,
- * failed, drop) for an adapter to execute; adapters/pana runs them over UDP.
+ * failed, drop) for an adapter to execute; the PANA adapter runs them over UDP.
  *
  * @example
  * ```ts
