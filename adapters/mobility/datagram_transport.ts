@@ -99,6 +99,8 @@ export class UdpDatagramTransport implements DatagramTransport {
    * Binds a UDP socket to `local` (IPv4 or IPv6 by the address).
    *
    * @param local the address (the CoA) and port (0: ephemeral)
+   * @param options `shared`: bind with SO_REUSEADDR, so that another socket may hold
+   *   the same address and port (Linux gives unicast datagrams to the one bound last)
    * @returns the bound transport
    * @throws the bind error (EADDRNOTAVAIL when the address is not assigned, EADDRINUSE)
    *
@@ -110,8 +112,15 @@ export class UdpDatagramTransport implements DatagramTransport {
    * await t.close();
    * ```
    */
-  static bind(local: DatagramEndpoint): Promise<UdpDatagramTransport> {
-    const socket = createSocket({ type: isIP(local.address) === 6 ? "udp6" : "udp4" });
+  static bind(
+    local: DatagramEndpoint,
+    options: { readonly shared?: boolean } = {},
+  ): Promise<UdpDatagramTransport> {
+    const shared = options.shared === true;
+    const socket = createSocket({
+      type: isIP(local.address) === 6 ? "udp6" : "udp4",
+      ...(shared ? { reuseAddr: true } : {}),
+    });
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => {
         try {
@@ -122,7 +131,7 @@ export class UdpDatagramTransport implements DatagramTransport {
         reject(error);
       };
       socket.once("error", onError);
-      socket.bind({ address: local.address, port: local.port, exclusive: true }, () => {
+      socket.bind({ address: local.address, port: local.port, exclusive: !shared }, () => {
         socket.off("error", onError);
         try {
           socket.setRecvBufferSize(_READ_BUFFER);
