@@ -474,7 +474,7 @@ export interface LinkControl {
    *
    * @param address the address, usually the cached nCoA
    * @param prefixLength its prefix length (0-32 for IPv4, 0-128 for IPv6)
-   * @param options abort signal
+   * @param options abort signal; `router`: the default route's next hop
    * @returns when assigned
    * @throws {PortError} `protocol` for a malformed address or prefix length,
    *   `unreachable` (interface missing), `aborted`
@@ -482,8 +482,18 @@ export interface LinkControl {
   assign(
     address: string,
     prefixLength: number,
-    options?: PortCallOptions,
+    options?: AssignOptions,
   ): Promise<void>;
+}
+
+/** Options of {@link LinkControl.assign}. */
+export interface AssignOptions extends PortCallOptions {
+  /**
+   * The default router on the new link (the lease's option 3, or the serving
+   * network's gateway): the default route goes through it, so that what the MN sends
+   * after the move leaves through the new network. Omitted: routes are left alone.
+   */
+  readonly router?: string;
 }
 
 /** Selects stored SAs by PANA session id or by MN id. */

@@ -19,6 +19,8 @@ export interface _InterfaceAddress {
   readonly address: string;
   /** Its prefix length. */
   readonly prefixLength: number;
+  /** The next hop towards the CTNs, when the route has one. */
+  readonly router?: string;
 }
 
 /** Where the kernel's route lookup aims: the first CTN's AA, or the information server. */
@@ -38,12 +40,13 @@ function _target(config: AgentConfig): { readonly address: string; readonly port
  */
 export async function _currentAddress(config: AgentConfig): Promise<_InterfaceAddress> {
   const link = config.link;
-  if (link.kind === "ip") {
+  if (link.kind === "ip" || link.kind === "netns") {
     const address = link.oCoA !== "auto"
       ? link.oCoA
       : await _localAddressFor(_target(config).address, _target(config).port);
     const prefixLength = await _prefixOf(link.interface, link.netns, address) ?? 32;
-    return { address, prefixLength };
+    const router = await _gatewayTo(_target(config).address, link.netns);
+    return { address, prefixLength, ...(router === undefined ? {} : { router }) };
   }
   try {
     const t = _target(config);
@@ -53,6 +56,29 @@ export async function _currentAddress(config: AgentConfig): Promise<_InterfaceAd
       error: error instanceof Error ? error.message : String(error),
     });
     return { address: "127.0.0.1", prefixLength: 8 };
+  }
+}
+
+/** The next hop of the route towards `destination`, from `ip -j route get`. */
+async function _gatewayTo(
+  destination: string,
+  netns: string | undefined,
+): Promise<string | undefined> {
+  try {
+    const args = [
+      ...(netns === undefined ? [] : ["-n", netns]),
+      "-j",
+      "route",
+      "get",
+      destination,
+    ];
+    const out = await new Deno.Command("ip", { args, stdout: "piped", stderr: "null" }).output();
+    if (!out.success) return undefined;
+    const routes = JSON.parse(new TextDecoder().decode(out.stdout)) as { gateway?: unknown }[];
+    const gateway = routes[0]?.gateway;
+    return typeof gateway === "string" ? gateway : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -326,6 +326,7 @@ export async function startAgent(options: StartAgentOptions): Promise<Agent> {
         poa: best.poa,
         coa: address.address,
         prefixLength: address.prefixLength,
+        ...(address.router === undefined ? {} : { router: address.router }),
       },
       discovery,
       limits: _limitsOf(config),

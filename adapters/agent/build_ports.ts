@@ -28,6 +28,7 @@ import {
 } from "../../lib/ports.ts";
 import { DhcpConfigurator } from "../dhcp/configurator.ts";
 import { IpLinkControl } from "../link/ip_link.ts";
+import { NetnsLinkControl } from "../link/netns_link.ts";
 import { scenario as findScenario } from "../metrics/scenarios.ts";
 import { simulatorSource } from "../metrics/simulator.ts";
 import { replayTrace } from "../metrics/trace_replay.ts";
@@ -53,6 +54,8 @@ export interface InterfaceAddress {
   readonly address: string;
   /** Prefix length (0-32 for IPv4, 0-128 for IPv6). */
   readonly prefixLength: number;
+  /** The default router towards the CTNs there, when known (the route of a switch back). */
+  readonly router?: string;
 }
 
 /**
@@ -159,6 +162,16 @@ export async function buildAgentPorts(
         );
       }
       const manager = new PhtTunnelManager({
+        // Bound to the wildcard, not to the oCoA: the switch sequence deletes the
+        // tunnel and asks for the flush AFTER the move (RFC 6252 section 6.3 step 6,
+        // lib/mpa/session.ts), when the oCoA is no longer reachable; from the wildcard
+        // those messages leave from the nCoA on the new link (the AR answers an
+        // authenticated message where it came from). Before the move the kernel picks
+        // the oCoA, the route towards the AR being through the current network.
+        // (IPv4 ARs only: with an IPv6 AR in the table the oCoA binding is kept.)
+        ...(config.link.kind === "simulated" || _anyIpv6Ar(config)
+          ? {}
+          : { bindAddress: "0.0.0.0" }),
         sessionId: (ctn) => sessions.get(ctn),
         onPacket: (handle, packet) => attachments.get(handle.id)?.onPacket(packet),
         ...(config.tunnel.lifetimeMs === undefined ? {} : { lifetimeMs: config.tunnel.lifetimeMs }),
@@ -363,6 +376,22 @@ async function _mobility(
       ...(m.lifetimeMs === undefined ? {} : { lifetimeMs: m.lifetimeMs }),
     });
     key.fill(0);
+    // The MN registers where it is when the agent starts (RFC 6275 section 11.7.1:
+    // a mobile node away from home sends a BU for its current care-of address), in
+    // the background like the SIP call: a home agent that does not answer leaves
+    // later binding updates to fail and be logged, not the agent.
+    const local = await currentAddress();
+    mip6.bind([local.address]).then(
+      () =>
+        _logger.info("Mobile IPv6 binding of {home} to {coa} at start acknowledged", {
+          home: m.home,
+          coa: local.address,
+        }),
+      (error: unknown) =>
+        _logger.warn("Mobile IPv6 binding at start not acknowledged: {error}", {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    );
     return { mobility: mip6, close: () => mip6.close() };
   }
   const local = await currentAddress();
@@ -399,12 +428,29 @@ async function _mobility(
   };
 }
 
+/** Whether the static CTN table names an IPv6 access router. */
+function _anyIpv6Ar(config: AgentConfig): boolean {
+  return config.discovery.kind === "static" &&
+    config.discovery.ctns.some((c) => c.ar.address.includes(":"));
+}
+
 /** The link control (RFC 6252 section 6.3 steps 5, 6). */
 function _link(
   config: AgentConfig,
 ): { readonly link: LinkControl; readonly close?: () => Promise<void> } {
   const l = config.link;
   if (l.kind === "simulated") return { link: new _SimulatedLink() };
+  if (l.kind === "netns") {
+    const lab = new NetnsLinkControl({
+      air: l.air,
+      peer: l.peer,
+      poas: l.poas,
+      interface: l.interface,
+      ...(l.netns === undefined ? {} : { netns: l.netns }),
+      associationDelayMs: l.associationDelayMs,
+    });
+    return { link: lab, close: () => lab.close() };
+  }
   const ip = new IpLinkControl({
     interface: l.interface,
     ...(l.netns === undefined ? {} : { netns: l.netns }),

@@ -10,3 +10,4 @@
 export * from "./run_sessions.ts";
 export * from "./agent.ts";
 export * from "./build_ports.ts";
+export * from "./event_record.ts";

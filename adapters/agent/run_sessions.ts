@@ -406,7 +406,10 @@ export function runSessions(options: RunSessionsOptions): SessionRunner {
         await ports.link.switchTo(command.poa, { signal });
         return { kind: "link-switched", seq, at: now() };
       case "assign":
-        await ports.link.assign(command.address, command.prefixLength, { signal });
+        await ports.link.assign(command.address, command.prefixLength, {
+          signal,
+          ...(command.router === undefined ? {} : { router: command.router }),
+        });
         return { kind: "assigned", seq, at: now() };
       case "close-tunnel":
         await ports.tunnels.close(command.tunnel);

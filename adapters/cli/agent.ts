@@ -14,6 +14,7 @@ import { getLogger } from "npm:@logtape/logtape@^2.4.2";
 import type { AgentConfig } from "../../lib/config/agent_config.ts";
 import { formatListenAddress } from "../../lib/config/listen_address.ts";
 import { type Agent, startAgent } from "../agent/agent.ts";
+import { agentEventRecord } from "../agent/event_record.ts";
 import { loadAgentConfig } from "../config/load_config.ts";
 import { configureLogging, resolveLogLevel } from "../observe/log_setup.ts";
 import { CliError } from "./replay.ts";
@@ -35,7 +36,7 @@ const _logger = getLogger(["mpa", "agent"]);
  */
 export const AGENT_HELP =
   `Usage: mpa agent --config FILE [--status-listen HOST:PORT | --no-status] [--dry-run]
-                 [--log-level LEVEL]
+                 [--log-level LEVEL] [--events FILE]
 
 Runs the mobile node's agent (RFC 6252): link metrics from the simulator or a
 trace, candidate target networks from the static table or an information server,
@@ -63,12 +64,15 @@ Options:
   --no-status                no status endpoint
   --dry-run                  validate the file, print a summary line, exit
   --log-level LEVEL          trace, debug, info, warning, error (default the file's)
+  --events FILE              append every decision, port command, result and notice
+                             as a JSON line with an epoch-ms time "t" (sub-ms), for
+                             timing handovers; no keys or SAs are written
   -h, --help                 this text
 
 Exit status: 0 stopped (by a signal, or the metrics source ended), 1 failure, 2 bad
 arguments or configuration (the file, line:column and field of each mistake).`;
 
-const _VALUED = ["config", "status-listen", "log-level"];
+const _VALUED = ["config", "status-listen", "log-level", "events"];
 
 /** Options of {@link agentCommand}. */
 export interface AgentCommandOptions {
@@ -126,6 +130,7 @@ export async function agentCommand(
   const levelFlag = _string(flags, "log-level");
   if (levelFlag !== undefined) resolveLogLevel(levelFlag, undefined); // fails early
 
+  const eventsPath = _string(flags, "events");
   const config = await loadAgentConfig(path);
   if (flags["dry-run"]) {
     const missing = await _missingFiles(config);
@@ -138,6 +143,14 @@ export async function agentCommand(
     return 0;
   }
 
+  let eventsFile: Deno.FsFile | undefined;
+  if (eventsPath !== undefined) {
+    try {
+      eventsFile = Deno.openSync(eventsPath, { create: true, append: true });
+    } catch (error) {
+      throw new CliError(2, `Invalid --events: ${eventsPath} cannot be opened: ${_oneLine(error)}`);
+    }
+  }
   const applyLog = (log: AgentConfig["log"]) =>
     configureLogging({ level: resolveLogLevel(levelFlag, log.level), format: log.format });
   const agent = await startAgent({
@@ -148,7 +161,13 @@ export async function agentCommand(
       ? { listen: formatListenAddress(config.status.listen) }
       : { listen: _formatHostPort(listen.host, listen.port) },
     applyLog,
+  }).catch((error: unknown) => {
+    eventsFile?.close();
+    throw error;
   });
+  const stopEvents = eventsPath === undefined || eventsFile === undefined
+    ? () => {}
+    : _writeEvents(agent, eventsPath, eventsFile);
   const out = new LineWriter();
   out.line(JSON.stringify({
     agent: "running",
@@ -162,9 +181,41 @@ export async function agentCommand(
     exit = await agent.done;
   } finally {
     stopListening();
+    stopEvents();
   }
   if (exit.reason === "failed") throw new CliError(1, `Agent failed: ${exit.detail}`);
   return 0;
+}
+
+/**
+ * Appends the agent's events to `path` as JSON lines (`--events`); a write error is
+ * logged once and the agent goes on without the file.
+ */
+function _writeEvents(agent: Agent, path: string, opened: Deno.FsFile): () => void {
+  let file: Deno.FsFile | undefined = opened;
+  const encoder = new TextEncoder();
+  const sub = agent.events$.subscribe((entry) => {
+    if (file === undefined) return;
+    const t = performance.timeOrigin + performance.now();
+    try {
+      const line = JSON.stringify(agentEventRecord(entry, t)) + "\n";
+      const bytes = encoder.encode(line);
+      let done = 0;
+      while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+    } catch (error) {
+      _logger.error("Events file {path} not written, no more events go there: {error}", {
+        path,
+        error: _oneLine(error),
+      });
+      file.close();
+      file = undefined;
+    }
+  });
+  return () => {
+    sub.unsubscribe();
+    file?.close();
+    file = undefined;
+  };
 }
 
 /** SIGINT/SIGTERM: graceful shutdown, then 130 at once; SIGHUP: reload. */
@@ -250,6 +301,15 @@ function _summary(
     identity: config.mn.identity,
     link: l.kind === "ip"
       ? { kind: "ip", interface: l.interface, netns: l.netns ?? null, oCoA: l.oCoA }
+      : l.kind === "netns"
+      ? {
+        kind: "netns",
+        interface: l.interface,
+        netns: l.netns ?? null,
+        air: l.air,
+        poas: Object.keys(l.poas),
+        oCoA: l.oCoA,
+      }
       : { kind: l.kind },
     metrics: m.source === "simulate"
       ? { source: "simulate", scenario: m.scenario, seed: m.seed, pace: m.pace }

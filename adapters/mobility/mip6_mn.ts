@@ -292,7 +292,8 @@ export class Mip6Mobility implements MobilityProtocol, AsyncDisposable {
     } catch (error) {
       throw new RangeError(`Invalid address: ${(error as Error).message}`, { cause: error });
     }
-    this.#key = options.key;
+    // A copy: the caller may wipe its buffer once this is built (the agent does).
+    this.#key = options.key.slice();
     this.#transport = options.transport ?? udpMip6Transport;
     this.#initialTimeoutMs = options.initialTimeoutMs ?? INITIAL_BINDACK_TIMEOUT_FIRST_REG_MS;
     this.#maxTimeoutMs = options.maxTimeoutMs ?? MAX_BINDACK_TIMEOUT_MS;
@@ -369,6 +370,7 @@ export class Mip6Mobility implements MobilityProtocol, AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#exchange?.wake?.();
+    this.#key.fill(0);
     const sockets = [...this.#sockets.values()];
     this.#sockets.clear();
     await Promise.all(sockets.map(async (s) => {

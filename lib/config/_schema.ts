@@ -286,6 +286,25 @@ export function _array<T>(item: _Check<T>, min = 0): _Check<readonly T[]> {
   });
 }
 
+/** An object used as a dictionary: every key non-empty, every value passes `item`; at least `min` entries. */
+export function _dict<T>(item: _Check<T>, min = 0): _Check<Readonly<Record<string, T>>> {
+  const expected = `an object of names to ${item.expected}` +
+    (min > 0 ? ` (at least ${min})` : "");
+  return _check(expected, (v, path, ctx) => {
+    if (!_isObject(v) || Object.keys(v).length < min) {
+      return _issue(ctx, path, expected, _describe(v));
+    }
+    const out: Record<string, T> = {};
+    let ok = true;
+    for (const [key, value] of Object.entries(v)) {
+      const r = item(value, jsoncPath(path, key), ctx);
+      if (r === _INVALID) ok = false;
+      else out[key] = r;
+    }
+    return ok ? out : _INVALID;
+  });
+}
+
 /** Transforms a valid value. */
 export function _map<A, B>(check: _Check<A>, fn: (value: A) => B): _Check<B> {
   return _check(check.expected, (v, path, ctx) => {

@@ -31,6 +31,7 @@ import {
   _cidr4,
   _def,
   _describe,
+  _dict,
   _either,
   _file,
   _hostPort,
@@ -90,8 +91,33 @@ export interface IpLinkConfig {
   readonly oCoA: string;
 }
 
+/**
+ * `link`: a lab link in network namespaces (the handover testbed, bench/handover/):
+ * the MN's interface is one end of a veth pair whose other end sits in an `air`
+ * namespace where each PoA is a bridge; a switch re-masters that peer (RFC 6252
+ * section 6.3 step 5), the address goes on the interface as with `ip` (step 6).
+ */
+export interface NetnsLinkConfig {
+  /** Discriminant. */
+  readonly kind: "netns";
+  /** The MN's interface (the veth end on the MN's side). */
+  readonly interface: string;
+  /** Network namespace of the interface; default the current one. */
+  readonly netns?: string;
+  /** The namespace holding the PoA bridges and the MN's veth peer. */
+  readonly air: string;
+  /** Name of the MN's veth peer in `air`. */
+  readonly peer: string;
+  /** PoA id (as in the link samples) to the bridge in `air`; at least one. */
+  readonly poas: Readonly<Record<string, string>>;
+  /** Layer-2 association time to model, ms; default 0. */
+  readonly associationDelayMs: number;
+  /** The current care-of address, `auto` or an IP literal (as for `ip`); default `auto`. */
+  readonly oCoA: string;
+}
+
 /** `link`: how the MN switches its link. */
-export type LinkConfig = SimulatedLinkConfig | IpLinkConfig;
+export type LinkConfig = SimulatedLinkConfig | IpLinkConfig | NetnsLinkConfig;
 
 /** Pacing of simulated or replayed samples: wall-clock time, or as fast as possible. */
 export type MetricsPace = "realtime" | "fast";
@@ -394,6 +420,18 @@ const _link: _Check<LinkConfig> = _variants("kind", {
   ip: {
     interface: _req(_ifName),
     netns: _opt(_netns),
+    oCoA: _def(
+      _either(_literal("auto"), (v) => v === "auto", _ip()),
+      "auto" as string,
+    ),
+  },
+  netns: {
+    interface: _req(_ifName),
+    netns: _opt(_netns),
+    air: _req(_netns),
+    peer: _req(_ifName),
+    poas: _req(_dict(_ifName, 1)),
+    associationDelayMs: _def(_int(0, 60_000), 0),
     oCoA: _def(
       _either(_literal("auto"), (v) => v === "auto", _ip()),
       "auto" as string,

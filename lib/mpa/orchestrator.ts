@@ -134,6 +134,8 @@ export interface ServingNetwork {
   readonly coa: string;
   /** Its prefix length. */
   readonly prefixLength: number;
+  /** The default router there, when known (the route of a switch back, C.1). */
+  readonly router?: string;
 }
 
 /** A switch in progress. */
@@ -197,7 +199,11 @@ export function initialMpaState(serving: ServingNetwork, at: number): MpaState {
   const session = attachedSession(
     serving.network,
     serving.poa,
-    { address: serving.coa, prefixLength: serving.prefixLength },
+    {
+      address: serving.coa,
+      prefixLength: serving.prefixLength,
+      ...(serving.router === undefined ? {} : { router: serving.router }),
+    },
     at,
   );
   return {

@@ -132,6 +132,8 @@ export interface SessionAddress {
   readonly address: string;
   /** Its prefix length. */
   readonly prefixLength: number;
+  /** The default router on that network (the lease's option 3), when known. */
+  readonly router?: string;
 }
 
 /** The binding at the correspondent / home agent that includes this session's address. */
@@ -280,6 +282,8 @@ export type MpaCommand =
     readonly kind: "assign";
     readonly address: string;
     readonly prefixLength: number;
+    /** The default router on the new link, when known (the route after the move). */
+    readonly router?: string;
   }
   /** Delete the PHT (step 4 or 6). */
   | CommandBase & { readonly kind: "close-tunnel"; readonly tunnel: TunnelHandle }
@@ -1032,7 +1036,11 @@ function _onResult(s: Session, e: SessionResult, ctx: SessionContext): Step {
       n = {
         ...n,
         lease: e.lease,
-        address: { address: e.lease.nCoA, prefixLength: e.lease.prefixLength },
+        address: {
+          address: e.lease.nCoA,
+          prefixLength: e.lease.prefixLength,
+          ...(e.lease.router === undefined ? {} : { router: e.lease.router }),
+        },
       };
       break;
     case "tunnel-ok":
@@ -1409,6 +1417,7 @@ function _command(s: Session, op: MpaOperation, seq: number, ctx: SessionContext
         seq,
         address: s.address!.address,
         prefixLength: s.address!.prefixLength,
+        ...(s.address!.router === undefined ? {} : { router: s.address!.router }),
       };
     case "close-tunnel":
       return { kind: "close-tunnel", ctn, seq, tunnel: s.tunnel! };

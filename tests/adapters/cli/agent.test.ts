@@ -193,4 +193,47 @@ describe("mpa agent", () => {
     expect(JSON.parse(r.stdout.trim())).toEqual({ agent: "running", status: null, mn: "mn1" });
     expect(r.stderr).toContain("Agent stopped");
   });
+
+  it("--events writes decisions, commands and results as JSON lines with times, and no secrets", async () => {
+    const config = `${dir}/events.jsonc`;
+    await Deno.copyFile(`${ROOT}tests/fixtures/agent/mn1.psk`, `${dir}/mn1.psk`);
+    await Deno.writeTextFile(
+      config,
+      (await Deno.readTextFile(FIXTURE)).replace('"pace": "realtime"', '"pace": "fast"')
+        .replace('"durationS": 600', '"durationS": 20'),
+    );
+    const events = `${dir}/events.jsonl`;
+    const r = await run(["agent", "--config", config, "--no-status", "--events", events]);
+    expect(r.code).toBe(0);
+    const text = await Deno.readTextFile(events);
+    const records = text.trim().split("\n").map((l) => JSON.parse(l));
+    expect(records.length).toBeGreaterThan(3);
+    for (const rec of records) {
+      expect(typeof rec.t).toBe("number");
+      expect(["decision", "command", "result", "event", "notice"]).toContain(rec.type);
+      expect(typeof rec.kind).toBe("string");
+    }
+    // Times never go back, the first decision is a preparation, and a
+    // pre-authentication command was issued (it fails: the CTNs are unreachable).
+    const times = records.map((rec) => rec.t);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(records.find((rec) => rec.type === "decision")?.kind).toBe("prepare");
+    expect(records.some((rec) => rec.type === "command" && rec.kind === "preauthenticate")).toBe(
+      true,
+    );
+    expect(text).not.toMatch(/psk|"keys?"|msk/i);
+  });
+
+  it("--events with a file that cannot be opened is refused (exit 2)", async () => {
+    const r = await run([
+      "agent",
+      "--config",
+      FIXTURE,
+      "--no-status",
+      "--events",
+      `${dir}/no/such/dir/events.jsonl`,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Invalid --events");
+  });
 });

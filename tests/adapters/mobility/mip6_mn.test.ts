@@ -125,6 +125,16 @@ describe("Mip6Mobility with HomeAgent over UDP 4191 framing (RFC 5555, RFC 6275)
     expect(mn.stats).toMatchObject({ updatesSent: 1, acksReceived: 1, retransmissions: 0 });
   });
 
+  it("keeps its own copy of the key: the caller may wipe its buffer once the client is built", async () => {
+    const ha = await startHa(9);
+    const key = KEY.slice();
+    const mn = client(ha, { key });
+    key.fill(0); // what the agent does with the key file's bytes
+    const result = await mn.bind([C1], { lifetimeMs: 60_000 });
+    expect(result.bound).toEqual([C1]);
+    expect(ha.bindings(HOME)).toEqual([C1]);
+  });
+
   it("RFC 6252 section C.4 / RFC 5648 bulk registration: c1, c2, c3 at once get every packet; after the move bind([c2]) leaves only c2", async () => {
     const rx = await Receivers.start([C1, C2, C3]);
     cleanups.push(() => rx.close());

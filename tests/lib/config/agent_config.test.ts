@@ -123,7 +123,7 @@ describe("parseAgentConfig: sections", () => {
     expect(oneIssue("link", { kind: "ip", interface: "e", netns: "a/b" }).path).toBe("link.netns");
     expect(oneIssue("link", { kind: "wifi" })).toMatchObject({
       path: "link.kind",
-      expected: 'one of "simulated", "ip"',
+      expected: 'one of "simulated", "ip", "netns"',
     });
     expect(oneIssue("link", { kind: "simulated", interface: "e" })).toMatchObject({
       path: "link.interface",
@@ -135,9 +135,40 @@ describe("parseAgentConfig: sections", () => {
     });
     expect(oneIssue("link", "ip")).toMatchObject({
       path: "link",
-      expected: 'an object with "kind": "simulated" | "ip"',
+      expected: 'an object with "kind": "simulated" | "ip" | "netns"',
       got: '"ip"',
     });
+  });
+
+  it("link: netns (the testbed's lab link) with air namespace, peer and PoA bridges", () => {
+    const link = {
+      kind: "netns",
+      interface: "eth0",
+      netns: "lab-mn",
+      air: "lab-air",
+      peer: "mnp",
+      poas: { cellP: "cellP", cell1: "cell1" },
+    };
+    expect(parseAgentConfig({ ...base(), link }, "f").link).toEqual({
+      ...link,
+      associationDelayMs: 0,
+      oCoA: "auto",
+    });
+    expect(oneIssue("link", { ...link, poas: {} })).toMatchObject({
+      path: "link.poas",
+      got: "an object",
+    });
+    expect(oneIssue("link", { ...link, poas: { cell1: "a bridge name far too long" } }).path).toBe(
+      "link.poas.cell1",
+    );
+    const { air: _air, ...noAir } = link;
+    expect(oneIssue("link", noAir)).toMatchObject({
+      path: "link.air",
+      got: "nothing (the field is required)",
+    });
+    expect(oneIssue("link", { ...link, associationDelayMs: -1 }).path).toBe(
+      "link.associationDelayMs",
+    );
   });
 
   it("metrics: simulate (seed, pace, scenario names) or replay", () => {

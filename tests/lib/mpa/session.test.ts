@@ -158,6 +158,36 @@ describe("sessionReducer: RFC 6252 section 6.3 transitions", () => {
     expect(s.renewAt).toBe(17 + 4000);
   });
 
+  it("the assign command names the lease's router (the default route after the move, step 6)", () => {
+    let [s] = run(createSession("B", 0, INFO), [{ kind: "prepare", at: 0, poa: "b1" }]);
+    [s] = run(s, [{ kind: "preauth-ok", at: 1, seq: seqOf(s), sa: SA }]);
+    let out;
+    [s, out] = run(s, [{ kind: "preconfigure", at: 2, poa: "b1" }]);
+    [s, out] = run(s, [{
+      kind: "lease-ok",
+      at: 3,
+      seq: seqOf(s),
+      lease: { ...LEASE, router: "10.0.2.1" },
+    }]);
+    expect(s.address).toEqual({ address: "10.0.2.10", prefixLength: 24, router: "10.0.2.1" });
+    [s, out] = run(s, [{ kind: "tunnel-ok", at: 4, seq: seqOf(s), tunnel: TUNNEL }]);
+    [s, out] = run(s, [{ kind: "switch", at: 10, poa: "b1", from: FROM }]);
+    for (let i = 0; i < 4 && !out.some((o) => o.kind === "assign"); i++) {
+      const cmd = out.find((o) => o.kind === "buffer" || o.kind === "switch-link")!;
+      [s, out] = run(s, [
+        cmd.kind === "buffer"
+          ? { kind: "buffer-ok", at: 11, seq: seqOf(s) }
+          : { kind: "link-switched", at: 12, seq: seqOf(s) },
+      ]);
+    }
+    expect(out.find((o) => o.kind === "assign")).toMatchObject({
+      kind: "assign",
+      address: "10.0.2.10",
+      prefixLength: 24,
+      router: "10.0.2.1",
+    });
+  });
+
   it("reactive switch: link first, then authenticate, acquire, assign, bind", () => {
     const [s, out] = run(createSession("C", 0, INFO), [{
       kind: "switch",
