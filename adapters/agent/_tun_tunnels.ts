@@ -93,14 +93,15 @@ export class _TunTunnels implements TunnelManager, TunnelBuffering, AsyncDisposa
   }
 
   /**
-   * Detaches and closes the tunnel's TUN, then deletes the PHT.
+   * Detaches and closes the tunnel's TUN and deletes the PHT, both at once: the
+   * delete's route is looked up without the TUN (the manager's socket is not bound to
+   * the nCoA), so it does not wait for the TUN's kernel state to go.
    *
    * @param handle the tunnel
-   * @returns when deleted
+   * @returns when both are done
    */
   async close(handle: TunnelHandle): Promise<void> {
-    await this.#detach(handle.id);
-    await this.#manager.close(handle);
+    await Promise.all([this.#detach(handle.id), this.#manager.close(handle)]);
   }
 
   /**
