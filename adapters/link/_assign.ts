@@ -10,6 +10,8 @@
 import { getLogger } from "npm:@logtape/logtape@^2.4.2";
 import { PortError, type PortErrorCode } from "../../lib/ports.ts";
 import { parseIpAddress } from "../../lib/wire/ip_header.ts";
+import type { _Announcer } from "./_announcer.ts";
+import type { _IpBatches, _IpOutput } from "./_ip_batch.ts";
 
 const _logger = getLogger(["mpa", "link"]);
 
@@ -123,69 +125,70 @@ export async function _runOrFail(
   }
 }
 
+/**
+ * Runs `ip ARGS...` through the batch processes (see adapters/link/_ip_batch.ts);
+ * rejects with a `PortError("LinkControl")` on a failure (code from {@link _codeOf},
+ * ip's error text after the colon), a missing ip (`unreachable`) or an abort
+ * (`aborted`: the call returns at once, the command still completes in order).
+ *
+ * @returns stdout
+ */
+export async function _ipOrFail(
+  ip: _IpBatches,
+  args: readonly string[],
+  what: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  if (signal?.aborted === true) throw _aborted(what, signal);
+  const run = ip.run(args);
+  let out: _IpOutput;
+  try {
+    out = await _abortable(run, what, signal);
+  } catch (e) {
+    if (e instanceof PortError) throw e;
+    throw new PortError(
+      "LinkControl",
+      "unreachable",
+      `Link control failed: ${what}: cannot run ip: ${e instanceof Error ? e.message : e}`,
+      { cause: e },
+    );
+  }
+  if (out.code !== 0) {
+    throw new PortError(
+      "LinkControl",
+      _codeOf(out.stderr),
+      `Link control failed: ${what}: ${out.stderr || `exit code ${out.code}`}`,
+    );
+  }
+  return out.stdout;
+}
+
+/** The promise, or the aborted error as soon as the signal fires (the work goes on). */
+export async function _abortable<T>(
+  work: Promise<T>,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (signal === undefined) return await work;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(_aborted(what, signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+    work.catch(() => {}); // an abandoned command still completes in order
+  }
+}
+
 /** What {@link _assign} needs to know about the MN's interface. */
 export interface _AssignTarget {
   /** The MN's physical interface. */
   readonly interface: string;
   /** The namespace it lives in; the caller's own when omitted. */
   readonly netns?: string | undefined;
-}
-
-/** Background gratuitous-ARP senders still running (reaped on exit, awaited on close). */
-export class _Announcer {
-  readonly #running = new Set<Promise<void>>();
-
-  /**
-   * Starts `arping -U -c 1 -I IF ADDR` in the background and resolves at once: arping
-   * sends its one unsolicited ARP right after it starts, then waits a second for
-   * replies that an unsolicited ARP never gets. We do not wait for its first output
-   * line either: into a pipe arping's stdout is block-buffered, so the header only
-   * arrives when it exits, a second later (the testbed saw this as a 1 s stall in
-   * every address assignment). A failure is logged when arping exits.
-   *
-   * @returns whether arping was started (false when it is not installed)
-   */
-  garp(target: _AssignTarget, address: string): Promise<boolean> {
-    if (!_onPath("arping")) return Promise.resolve(false);
-    const argv = _inNetns(target.netns, [
-      "arping",
-      "-U",
-      "-c",
-      "1",
-      "-I",
-      target.interface,
-      address,
-    ]);
-    const child = new Deno.Command(argv[0]!, {
-      args: argv.slice(1),
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const done = (async () => {
-      try {
-        const stderr = await new Response(child.stderr).text();
-        const status = await child.status;
-        if (!status.success) {
-          _logger.warn("Gratuitous ARP for {address} on {interface} failed: {stderr}", {
-            address,
-            interface: target.interface,
-            stderr: stderr.trim(),
-          });
-        }
-      } catch (e) {
-        _logger.warn("Gratuitous ARP for {address}: {error}", { address, error: String(e) });
-      }
-    })();
-    this.#running.add(done);
-    void done.finally(() => this.#running.delete(done));
-    return Promise.resolve(true);
-  }
-
-  /** Waits for every background arping to exit. */
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.#running]);
-  }
 }
 
 /** Options of {@link _assign}. */
@@ -200,10 +203,12 @@ export interface _AssignOptions {
  * Adds `address/prefixLength` to the interface (`ip addr replace`: idempotent; IPv6
  * with `nodad`, the nCoA's uniqueness having been checked proactively, RFC 6252
  * section 7.3.4), replaces the default route through the router when given, and
- * announces an IPv4 address with a gratuitous ARP (Appendix B).
+ * announces an IPv4 address with a gratuitous ARP (Appendix B). The two ip commands
+ * run in `ip`'s batch processes for the target's namespace (no process start each).
  */
 export async function _assign(
   target: _AssignTarget,
+  ip: _IpBatches,
   announcer: _Announcer,
   address: string,
   prefixLength: number,
@@ -242,11 +247,10 @@ export async function _assign(
       );
     }
   }
-  const ip = (args: readonly string[]) =>
-    target.netns === undefined ? ["ip", ...args] : ["ip", "-n", target.netns, ...args];
   const family = v6 ? "-6" : "-4";
-  await _runOrFail(
-    ip([
+  await _ipOrFail(
+    ip,
+    [
       family,
       "addr",
       "replace",
@@ -254,15 +258,16 @@ export async function _assign(
       "dev",
       target.interface,
       ...(v6 ? ["nodad"] : []),
-    ]),
+    ],
     `add ${address}/${prefixLength} to ${target.interface}`,
-    { signal: options.signal },
+    options.signal,
   );
   if (options.router !== undefined) {
-    await _runOrFail(
-      ip([family, "route", "replace", "default", "via", options.router, "dev", target.interface]),
+    await _ipOrFail(
+      ip,
+      [family, "route", "replace", "default", "via", options.router, "dev", target.interface],
       `default route via ${options.router}`,
-      { signal: options.signal },
+      options.signal,
     );
   }
   if (v6) {

@@ -5,13 +5,18 @@
  * runs the command configured for that PoA (for Wi-Fi,
  * `["wpa_cli", "-i", "wlan0", "roam", "00:11:22:33:44:55"]`) and refuses a PoA with
  * none. `assign` is the same as the testbed's: `ip addr replace`, the default route
- * through the new router, and a gratuitous ARP with `arping -U` (iputils-arping).
+ * through the new router, and a gratuitous ARP with `arping -U` (iputils-arping). The
+ * ip commands run in long-lived `ip -batch` processes (adapters/link/_ip_batch.ts):
+ * the caller's own namespace's shared ones, or, with `netns`, this control's own,
+ * which {@link IpLinkControl.close} ends.
  *
  * @module
  */
 import { ConfigError } from "../../lib/errors.ts";
 import { type LinkControl, type PortCallOptions, PortError } from "../../lib/ports.ts";
-import { _Announcer, _assign, _IFNAME, _inNetns, _runOrFail } from "./_assign.ts";
+import { _assign, _IFNAME, _inNetns, _runOrFail } from "./_assign.ts";
+import { _Announcer } from "./_announcer.ts";
+import { _IpBatches, _ownIpBatches } from "./_ip_batch.ts";
 import type { LinkAssignOptions } from "./netns_link.ts";
 
 /** Options of {@link IpLinkControl}. */
@@ -50,6 +55,7 @@ export class IpLinkControl implements LinkControl {
   readonly #commands: ReadonlyMap<string, readonly string[]>;
   readonly #timeoutMs: number;
   readonly #announcer = new _Announcer();
+  readonly #ip: _IpBatches | undefined;
 
   /**
    * Checks the options.
@@ -74,6 +80,7 @@ export class IpLinkControl implements LinkControl {
     this.#target = { interface: options.interface, netns: options.netns };
     this.#commands = commands;
     this.#timeoutMs = timeoutMs;
+    this.#ip = options.netns === undefined ? undefined : new _IpBatches(options.netns);
   }
 
   /**
@@ -94,6 +101,7 @@ export class IpLinkControl implements LinkControl {
         `Link switch not possible: no switch command configured for PoA ${poa}`,
       );
     }
+    this.#announcer.warm(this.#target); // for the assignment after the switch
     try {
       await _runOrFail(_inNetns(this.#target.netns, argv), `switch to ${poa}`, {
         signal: options.signal,
@@ -121,15 +129,29 @@ export class IpLinkControl implements LinkControl {
    *   `unreachable` (interface missing), `rejected`, `aborted`
    */
   assign(address: string, prefixLength: number, options: LinkAssignOptions = {}): Promise<void> {
-    return _assign(this.#target, this.#announcer, address, prefixLength, options);
+    return _assign(
+      this.#target,
+      this.#ip ?? _ownIpBatches(),
+      this.#announcer,
+      address,
+      prefixLength,
+      options,
+    );
   }
 
   /**
-   * Waits for background gratuitous ARPs to finish.
+   * Ends this control's `ip -batch` processes (with `netns`) and waits for background
+   * gratuitous ARPs to finish; idempotent.
    *
    * @returns when done
    */
-  close(): Promise<void> {
-    return this.#announcer.settle();
+  async close(): Promise<void> {
+    await this.#ip?.close();
+    await this.#announcer.settle();
+  }
+
+  /** Same as {@link IpLinkControl.close} (`await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

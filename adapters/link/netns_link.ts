@@ -7,23 +7,20 @@
  * with a gratuitous ARP.
  *
  * The switch goes through ONE long-lived `ip -o -n AIR -force -batch -` process fed
- * on its stdin, so that a switch costs one netlink request rather than a process
- * start (about 2 ms). To learn when (and whether) each command completed, every
- * group of commands is followed by a marker command, `link show dev lo`, whose
- * one-line output (`1: lo: ...`) comes back on stdout; stderr is merged into stdout
- * (`2>&1`), so that an error message and its `Command failed -:N` line arrive before
- * the marker of their group, in order. `-force` keeps ip going after a failed
- * command. Some failures (a bridge that no longer exists) make ip exit instead: the
- * pending switches are rejected and the next switch starts a new process.
+ * on its stdin (adapters/link/_ip_batch.ts), so that a switch costs one netlink
+ * request rather than a process start (about 2 ms). Some failures (a bridge that no
+ * longer exists) make ip exit: that switch fails with ip's error text and the next
+ * one starts a new process. `assign`'s ip commands go through batch processes too:
+ * the caller's own namespace's shared ones, or, with `netns`, this control's own.
+ * {@link NetnsLinkControl.close} ends this control's processes.
  *
  * @module
  */
-import { getLogger } from "npm:@logtape/logtape@^2.4.2";
 import { ConfigError } from "../../lib/errors.ts";
 import { type LinkControl, type PortCallOptions, PortError } from "../../lib/ports.ts";
-import { _aborted, _Announcer, _assign, _codeOf, _IFNAME } from "./_assign.ts";
-
-const _logger = getLogger(["mpa", "link"]);
+import { _abortable, _aborted, _assign, _IFNAME, _ipOrFail } from "./_assign.ts";
+import { _Announcer } from "./_announcer.ts";
+import { _IpBatches, _ownIpBatches } from "./_ip_batch.ts";
 
 /** Options of {@link NetnsLinkControl}. */
 export interface NetnsLinkControlOptions {
@@ -53,116 +50,6 @@ export interface LinkAssignOptions extends PortCallOptions {
   readonly router?: string;
 }
 
-interface _Group {
-  readonly lines: string[];
-  readonly resolve: () => void;
-  readonly reject: (e: PortError) => void;
-}
-
-/** The long-lived `ip -batch` process and the command groups waiting for their marker. */
-class _IpBatch {
-  readonly #child: Deno.ChildProcess;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #waiting: _Group[] = [];
-  readonly #done: Promise<void>;
-  #exited = false;
-
-  constructor(air: string) {
-    // 2>&1 through sh: one ordered stream for output and errors.
-    this.#child = new Deno.Command("sh", {
-      args: ["-c", 'exec ip "$@" 2>&1', "sh", "-o", "-n", air, "-force", "-batch", "-"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    this.#writer = this.#child.stdin.getWriter();
-    this.#done = this.#read();
-  }
-
-  get exited(): boolean {
-    return this.#exited;
-  }
-
-  /** Writes the commands and a marker; resolves when the marker comes back. */
-  run(commands: readonly string[]): Promise<void> {
-    if (this.#exited) {
-      return Promise.reject(
-        new PortError("LinkControl", "unreachable", "Link control failed: ip -batch exited"),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ lines: [], resolve, reject });
-      const text = [...commands, "link show dev lo", ""].join("\n");
-      this.#writer.write(new TextEncoder().encode(text)).catch((e) => {
-        this.#fail(`ip -batch stdin closed: ${e instanceof Error ? e.message : e}`);
-      });
-    });
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.#writer.close();
-    } catch {
-      // already closed
-    }
-    await this.#done;
-    await this.#child.status;
-  }
-
-  async #read(): Promise<void> {
-    let buffer = "";
-    try {
-      const reader = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let nl: number;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
-          this.#line(buffer.slice(0, nl));
-          buffer = buffer.slice(nl + 1);
-        }
-      }
-    } catch (e) {
-      _logger.warn("ip -batch output failed: {error}", { error: String(e) });
-    }
-    const last = [buffer.trim(), ...(this.#waiting[0]?.lines ?? [])].filter((l) => l !== "");
-    this.#fail(`ip -batch exited${last.length > 0 ? `: ${last.join("; ")}` : ""}`);
-  }
-
-  #line(line: string): void {
-    const head = this.#waiting[0];
-    if (/^\d+: lo[:@]/.test(line)) {
-      if (head === undefined) return;
-      this.#waiting.shift();
-      const errors = head.lines.filter((l) => !/^Command failed -:\d+$/.test(l));
-      if (head.lines.some((l) => /^Command failed -:\d+$/.test(l))) {
-        const detail = errors.join("; ") || "command failed";
-        head.reject(
-          new PortError("LinkControl", _codeOf(detail), `Link control failed: ${detail}`),
-        );
-      } else {
-        head.resolve();
-      }
-      return;
-    }
-    if (head === undefined) {
-      _logger.warn("Unexpected ip -batch output: {line}", { line });
-      return;
-    }
-    head.lines.push(line.trim());
-  }
-
-  #fail(reason: string): void {
-    this.#exited = true;
-    for (const group of this.#waiting.splice(0)) {
-      group.reject(
-        new PortError("LinkControl", _codeOf(reason), `Link control failed: ${reason}`),
-      );
-    }
-  }
-}
-
 /**
  * Link control of an MN whose interface's veth peer is moved between PoA bridges in
  * an air namespace (the testbed's layer 2).
@@ -185,7 +72,8 @@ export class NetnsLinkControl implements LinkControl {
   readonly #target: { readonly interface: string; readonly netns?: string | undefined };
   readonly #associationDelayMs: number;
   readonly #announcer = new _Announcer();
-  #batch: _IpBatch | undefined;
+  readonly #airIp: _IpBatches;
+  readonly #targetIp: _IpBatches | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #current: string | undefined;
   #closed = false;
@@ -219,6 +107,8 @@ export class NetnsLinkControl implements LinkControl {
     this.#poas = new Map(Object.entries(options.poas));
     this.#target = { interface: options.interface, netns: options.netns };
     this.#associationDelayMs = delay;
+    this.#airIp = new _IpBatches(options.air);
+    this.#targetIp = options.netns === undefined ? undefined : new _IpBatches(options.netns);
   }
 
   /** The PoA the last successful switch attached to, if any. */
@@ -256,19 +146,27 @@ export class NetnsLinkControl implements LinkControl {
    *   `unreachable` (interface missing), `rejected`, `aborted`
    */
   assign(address: string, prefixLength: number, options: LinkAssignOptions = {}): Promise<void> {
-    return _assign(this.#target, this.#announcer, address, prefixLength, options);
+    return _assign(
+      this.#target,
+      this.#targetIp ?? _ownIpBatches(),
+      this.#announcer,
+      address,
+      prefixLength,
+      options,
+    );
   }
 
   /**
-   * Ends the `ip` process and waits for background gratuitous ARPs; idempotent.
+   * Ends this control's `ip` processes and waits for background gratuitous ARPs;
+   * idempotent.
    *
    * @returns when done
    */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue;
-    await this.#batch?.close();
-    this.#batch = undefined;
+    await this.#airIp.close();
+    await this.#targetIp?.close();
     await this.#announcer.settle();
   }
 
@@ -286,37 +184,24 @@ export class NetnsLinkControl implements LinkControl {
     if (bridge === undefined) {
       throw new PortError("LinkControl", "unreachable", `PoA not heard: ${poa} has no bridge`);
     }
+    // The address assignment after a switch sends a gratuitous ARP: its helper is
+    // started now, off the handover's path once the first switch is done.
+    this.#announcer.warm(this.#target);
     if (this.#associationDelayMs > 0) {
-      await this.#send([`link set dev ${this.#peer} nomaster`], signal, poa);
+      await this.#send(["link", "set", "dev", this.#peer, "nomaster"], signal, poa);
       this.#current = undefined;
       await _sleep(this.#associationDelayMs, signal, poa);
     }
-    await this.#send([`link set dev ${this.#peer} master ${bridge}`], signal, poa);
+    await this.#send(["link", "set", "dev", this.#peer, "master", bridge], signal, poa);
     this.#current = poa;
   }
 
-  async #send(
-    commands: readonly string[],
-    signal: AbortSignal | undefined,
-    poa: string,
-  ): Promise<void> {
-    if (this.#batch === undefined || this.#batch.exited) {
-      await this.#batch?.close();
-      this.#batch = new _IpBatch(this.#air);
-    }
-    const done = this.#batch.run(commands);
-    if (signal === undefined) return await done;
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(_aborted(`switch to ${poa}`, signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-    try {
-      await Promise.race([done, aborted]);
-    } finally {
-      signal.removeEventListener("abort", onAbort!);
-      done.catch(() => {}); // an abandoned command still completes in order
-    }
+  async #send(command: readonly string[], signal: AbortSignal | undefined, poa: string) {
+    await _abortable(
+      _ipOrFail(this.#airIp, command, `switch to ${poa}`),
+      `switch to ${poa}`,
+      signal,
+    );
   }
 }
 

@@ -4,8 +4,18 @@
  * add addresses, routes, policy rules and proxy neighbour entries (RFC 6252 section
  * 7.4, Appendix B).
  *
+ * Commands in the caller's own namespace that change kernel state go through
+ * long-lived `ip -batch` processes shared by every caller in this process
+ * (adapters/link/_ip_batch.ts `_ownIpBatches`; `_closeOwnIpBatches` ends them): a command then costs one netlink request instead of a
+ * process start, which matters on the handover path (the MN's TUN detach, the AR's
+ * proxy-ARP removal and neighbour entry, RFC 6252 section 6.3 steps 4-6). Queries
+ * (`-j`, `show`) and commands for another namespace run as processes of their own:
+ * a batch process in another namespace would keep that namespace and its interfaces
+ * alive after `ip netns del` for as long as it runs.
+ *
  * @module
  */
+import { _ownIpBatches } from "../link/_ip_batch.ts";
 
 /** An `ip` or `sysctl` command failed; the message carries the command and its stderr. */
 export class _IpCommandError extends Error {
@@ -37,7 +47,9 @@ export interface _IpOptions {
 }
 
 /**
- * Runs `ip [-n NS] ARGS...` and returns its stdout.
+ * Runs `ip [-n NS] ARGS...` and returns its stdout. In the caller's own namespace a
+ * command that changes state runs in a shared `ip -batch` process (a failure there
+ * has exit code 1 and ip's error text as stderr).
  *
  * @param args the `ip` arguments
  * @param options namespace, errors to ignore
@@ -45,8 +57,12 @@ export interface _IpOptions {
  * @throws {_IpCommandError} on a non-zero exit not matched by `ignore`
  */
 export async function _ip(args: readonly string[], options: _IpOptions = {}): Promise<string> {
-  const full = options.netns === undefined ? [...args] : ["-n", options.netns, ...args];
-  return await _run("ip", full, options.ignore);
+  if (options.netns !== undefined) {
+    return await _run("ip", ["-n", options.netns, ...args], options.ignore);
+  }
+  const out = await _ownIpBatches().run(args);
+  _check(`ip ${args.join(" ")}`, out.code, out.stderr, options.ignore);
+  return out.stdout;
 }
 
 /**
@@ -77,9 +93,12 @@ async function _run(cmd: string, args: readonly string[], ignore?: RegExp): Prom
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const stderr = new TextDecoder().decode(out.stderr).trim();
-  if (out.code !== 0 && !(ignore !== undefined && ignore.test(stderr))) {
-    throw new _IpCommandError(`${cmd} ${args.join(" ")}`, out.code, stderr);
-  }
+  _check(`${cmd} ${args.join(" ")}`, out.code, new TextDecoder().decode(out.stderr).trim(), ignore);
   return new TextDecoder().decode(out.stdout);
+}
+
+function _check(command: string, code: number, stderr: string, ignore?: RegExp): void {
+  if (code !== 0 && !(ignore !== undefined && ignore.test(stderr))) {
+    throw new _IpCommandError(command, code, stderr);
+  }
 }

@@ -26,7 +26,14 @@
  * "integration of attachment detection and address resolution mapping update") - or
  * after `awaitAttachmentMs`. Then the buffered packets are flushed: `deliverDirect`
  * writes them into the TUN, and with the host route gone the kernel sends them on the
- * CTN link.
+ * CTN link. A packet to be written while the route's removal is still in progress
+ * (the MN heard on the link races its own flush request) is held until it is done:
+ * the kernel would otherwise route it straight back into the TUN until its TTL ran
+ * out.
+ *
+ * The ip(8) commands on the handover's path (the MN's detach, the AR's proxy entry,
+ * host route and neighbour entry) go through long-lived `ip -batch` processes
+ * (`_ip_cmd.ts`): one netlink request each instead of a process start.
  *
  * IPv6 nCoAs (RFC 6252 section 7.3.4, `ipv6_autoconf_glue.ts`) get a `/128` host route
  * and a proxy entry for Neighbor Discovery; the first IPv6 tunnel sets
@@ -172,13 +179,16 @@ export async function attachMnTun(
 
   const removeState = async () => {
     const gone = /No such|Cannot find|does not exist|not found|Cannot assign/i;
-    await _ip([...family, "rule", "del", "from", host, "lookup", table, "priority", priority], {
-      ignore: gone,
-    });
-    await _ip([...family, "route", "flush", "table", table], { ignore: gone });
-    if (!tun.closed) {
-      await _ip(["addr", "del", host, "dev", tun.name], { ignore: gone });
-    }
+    // Issued together: each is one line to a long-lived `ip -batch` process (the rule
+    // and the route in order on the IPv4/IPv6 one, the address on the other), so the
+    // detach costs one round trip, not three (it is on the handover's path).
+    await Promise.all([
+      _ip([...family, "rule", "del", "from", host, "lookup", table, "priority", priority], {
+        ignore: gone,
+      }),
+      _ip([...family, "route", "flush", "table", table], { ignore: gone }),
+      tun.closed ? undefined : _ip(["addr", "del", host, "dev", tun.name], { ignore: gone }),
+    ]);
   };
 
   try {
@@ -449,9 +459,17 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
     await _ip(["neigh", "del", "proxy", nCoA, "dev", ctn], { ignore: gone });
   };
 
-  const removeRoute = async (nCoA: string) => {
-    if (!routed.delete(nCoA)) return;
-    await _ip(["route", "del", hostRoute(nCoA), "dev", tun.name], { ignore: gone });
+  /** Host-route removals in progress: a second caller waits for the same one. */
+  const unrouting = new Map<string, Promise<void>>();
+  const removeRoute = (nCoA: string): Promise<void> => {
+    const pending = unrouting.get(nCoA);
+    if (pending !== undefined) return pending;
+    if (!routed.delete(nCoA)) return Promise.resolve();
+    const removal = _ip(["route", "del", hostRoute(nCoA), "dev", tun.name], { ignore: gone })
+      .then(() => {})
+      .finally(() => unrouting.delete(nCoA));
+    unrouting.set(nCoA, removal);
+    return removal;
   };
 
   const prepareIpv6 = async () => {
@@ -487,6 +505,34 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
     if (tunnel.linkLayerAddress !== undefined) macs.set(tunnel.nCoA, tunnel.linkLayerAddress);
   };
 
+  /** Writes the packets held for the nCoA, in order, and stops holding. */
+  const releaseHeld = (nCoA: string) => {
+    for (const p of held.get(nCoA) ?? []) write(p);
+    held.delete(nCoA);
+  };
+
+  /**
+   * Writes a packet for an nCoA whose MN is on the CTN link into the TUN, for the
+   * kernel to send on that link - once the host route into the TUN is gone: while its
+   * removal is in progress (the MN heard on the link and its flush request race) the
+   * kernel would route the packet straight back into the TUN, round after round
+   * until its TTL ran out. Packets held meanwhile keep their order.
+   */
+  const writeDirect = (nCoA: string, packet: Uint8Array) => {
+    const queue = held.get(nCoA);
+    if (queue !== undefined) {
+      queue.push(packet);
+      return;
+    }
+    const removal = unrouting.get(nCoA);
+    if (removal === undefined) {
+      write(packet);
+      return;
+    }
+    held.set(nCoA, [packet]);
+    void removal.catch(() => {}).finally(() => releaseHeld(nCoA));
+  };
+
   const deliver = (packet: Uint8Array) => {
     fromKernel++;
     if (ar === undefined) {
@@ -499,9 +545,7 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
       // Queued in the TUN when the MN was heard on the link: the host route is gone,
       // so the kernel now sends it on the CTN link.
       const dst = ipDestination(packet);
-      const queue = dst === undefined ? undefined : held.get(dst);
-      if (queue !== undefined) queue.push(packet); // after the flushed ones, in order
-      else if (dst !== undefined && direct.has(dst)) write(packet);
+      if (dst !== undefined && (held.has(dst) || direct.has(dst))) writeDirect(dst, packet);
       else dropped++;
     }
   };
@@ -598,24 +642,19 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
           log.debug("Cannot deliver a copy for {dst} to {to} through the TUN", { dst, to: nCoA });
           return;
         }
-        if (!routed.has(nCoA)) {
-          write(packet);
+        if (!routed.has(nCoA) || held.has(nCoA)) {
+          writeDirect(nCoA, packet);
           return;
         }
         // The AR flushes (the MN asked for it) while the host route still points
         // into the TUN, where the packet would loop: hold it until the route is gone.
-        const queue = held.get(nCoA);
-        if (queue !== undefined) {
-          queue.push(packet);
-          return;
-        }
         held.set(nCoA, [packet]);
         direct.add(nCoA);
         const mac = macs.get(nCoA); // onTunnelDown forgets it meanwhile
-        void removeRoute(nCoA).then(() => installNeighbour(nCoA, mac)).finally(() => {
-          for (const p of held.get(nCoA) ?? []) write(p);
-          held.delete(nCoA);
-        });
+        // Both go to the same `ip -batch` process, which runs them in this order.
+        void Promise.allSettled([removeRoute(nCoA), installNeighbour(nCoA, mac)]).finally(() =>
+          releaseHeld(nCoA)
+        );
       },
     },
     start(deliverer) {

@@ -16,6 +16,25 @@ const hasArping = ok &&
     .outputSync().success;
 const SKIP = "needs root (runs in CI)";
 
+/** Ids of the running `ip -n NS ... -batch -` processes. */
+function batchProcesses(ns: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      if (/\) [ZX] /.test(stat)) continue;
+      if (argv[0] === "ip" && argv.includes("-batch") && argv[argv.indexOf("-n") + 1] === ns) {
+        found.push(Number(entry.name));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
 describe("NetnsLinkControl in network namespaces (RFC 6252 section 6.3 steps 5-6)", () => {
   let lab: NetnsLab;
   let mn: string;
@@ -198,6 +217,33 @@ describe("NetnsLinkControl in network namespaces (RFC 6252 section 6.3 steps 5-6
       await expect(link.assign("10.77.2.51", 24, { router: "2001:db8::1" })).rejects.toMatchObject({
         code: "protocol",
       });
+    },
+    30_000,
+  );
+
+  it.skipIf(!ok)(
+    `${SKIP}: close ends the control's ip -batch processes (air and MN namespaces)`,
+    async () => {
+      const before = [...batchProcesses(air), ...batchProcesses(mn)];
+      const own = new NetnsLinkControl({
+        air,
+        peer: "mnP",
+        poas: { apA: "brA", apB: "brB" },
+        interface: "eth0",
+        netns: mn,
+      });
+      await own.switchTo("apA");
+      await own.assign("10.77.1.61", 24);
+      const started = [...batchProcesses(air), ...batchProcesses(mn)].filter((p) =>
+        !before.includes(p)
+      );
+      expect(started).toHaveLength(2); // ip -n AIR -batch, ip -n MN -4 -batch
+      await own.close();
+      await own.close(); // idempotent
+      expect([...batchProcesses(air), ...batchProcesses(mn)].filter((p) => started.includes(p)))
+        .toEqual([]);
+      await expect(own.switchTo("apB")).rejects.toMatchObject({ code: "unreachable" });
+      await lab.ip(mn, ["addr", "del", "10.77.1.61/24", "dev", "eth0"]);
     },
     30_000,
   );
