@@ -449,6 +449,11 @@ function _link(
       ...(l.netns === undefined ? {} : { netns: l.netns }),
       associationDelayMs: l.associationDelayMs,
     });
+    lab.warm().catch((error: unknown) =>
+      _logger.warn("Link control not warmed up: {error}", {
+        error: error instanceof Error ? error.message : String(error),
+      })
+    );
     return { link: lab, close: () => lab.close() };
   }
   const ip = new IpLinkControl({

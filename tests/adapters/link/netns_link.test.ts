@@ -160,6 +160,42 @@ describe("NetnsLinkControl in network namespaces (RFC 6252 section 6.3 steps 5-6
   );
 
   it.skipIf(!ok)(
+    `${SKIP}: warm() starts the air namespace's ip process before the first switch; a missing peer is refused`,
+    async () => {
+      const warmed = new NetnsLinkControl({
+        air,
+        peer: "mnP",
+        poas: { apA: "brA", apB: "brB" },
+        interface: "eth0",
+        netns: mn,
+      });
+      const before = batchProcesses(air).length;
+      try {
+        await warmed.warm();
+        expect(batchProcesses(air).length).toBe(before + 1);
+        await warmed.switchTo("apA"); // on the warmed process: no new one
+        expect(batchProcesses(air).length).toBe(before + 1);
+        expect(await master()).toBe("brA");
+      } finally {
+        await warmed.close();
+      }
+      const noPeer = new NetnsLinkControl({
+        air,
+        peer: "noSuchPeer",
+        poas: { apA: "brA" },
+        interface: "eth0",
+        netns: mn,
+      });
+      try {
+        await expect(noPeer.warm()).rejects.toMatchObject({ port: "LinkControl" });
+      } finally {
+        await noPeer.close();
+      }
+    },
+    30_000,
+  );
+
+  it.skipIf(!ok)(
     `${SKIP}: the association delay detaches the MN, then attaches it; abort is honoured`,
     async () => {
       const slow = new NetnsLinkControl({
