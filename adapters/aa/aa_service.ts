@@ -266,13 +266,25 @@ class _Aa {
       // Revoked if the session never opens, even after a failed (maybe partial) delivery.
       this.#unconfirmed.add(sa.sessionId);
       try {
-        const [mnCa, mnAr] = await Promise.all([
-          keyFingerprint(sa.keys.mnCa),
-          keyFingerprint(sa.keys.mnAr),
-        ]);
-        _logger.info(
-          "MPA-SA {sessionId} for {identity} at {mnAddress}: MN-CA key {mnCa}, MN-AR key {mnAr}",
-          { sessionId: sa.sessionId, identity: sa.identity, mnAddress: sa.mnAddress, mnCa, mnAr },
+        // The fingerprints are for the log only: computed alongside the delivery (they
+        // copy the keys now) and logged when ready, never holding the final PAR.
+        void Promise.all([keyFingerprint(sa.keys.mnCa), keyFingerprint(sa.keys.mnAr)]).then(
+          ([mnCa, mnAr]) =>
+            _logger.info(
+              "MPA-SA {sessionId} for {identity} at {mnAddress}: MN-CA key {mnCa}, MN-AR key {mnAr}",
+              {
+                sessionId: sa.sessionId,
+                identity: sa.identity,
+                mnAddress: sa.mnAddress,
+                mnCa,
+                mnAr,
+              },
+            ),
+          (error: unknown) =>
+            _logger.warn("Cannot fingerprint the keys of MPA-SA {sessionId}: {error}", {
+              sessionId: sa.sessionId,
+              error: _message(error),
+            }),
         );
         try {
           await this.delivery.deliver({

@@ -13,6 +13,9 @@
  *   current address (oCoA) is admitted to an external CA's unicast DHCP (Kea or
  *   dnsmasq, in this namespace or another) for the SA's lifetime (section 7.3.3:
  *   "block unicast DHCP messages ... from mobile nodes that are not pre-authenticated");
+ *   the gate changes its set through libnftables in process unless `caGate.inProcess`
+ *   is false or `caGate.nft` names another executable (the AA's final PAR waits for
+ *   each admission);
  * - with `embeddedCa`, into the embedded DHCP server ({@link EmbeddedCa}), gated in
  *   process by the same delivered addresses, and requiring option 90 (RFC 3118) under
  *   the delivered MN-CA key.
@@ -409,7 +412,13 @@ export async function startCtnServices(options: CtnServicesOptions): Promise<Ctn
 
     if (options.caGate !== undefined) {
       try {
-        caGate = await NftGate.install(options.caGate);
+        // In process by default with the system's nft (libnftables, falling back to
+        // `nft -i`): the admission is on the authentication's critical path (the final
+        // PAR waits for it). A given `nft` executable is used as it is.
+        caGate = await NftGate.install({
+          inProcess: options.caGate.nft === undefined,
+          ...options.caGate,
+        });
       } catch (error) {
         throw new ConfigError(
           "caGate",

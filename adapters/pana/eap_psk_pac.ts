@@ -4,9 +4,14 @@
  * identity and a fresh copy of its PSK, random numbers from WebCrypto. Shared by the
  * agent (adapters/agent/build_ports.ts), the embedded demo and the handover testbed.
  *
+ * The key setup of the PSK (AK and KDK, RFC 4764 section 3.1, which depend on the PSK
+ * only) runs once, when the PaC is created, and serves every session: a
+ * pre-authentication does not repeat it on receiving EAP-PSK message 1.
+ *
  * @module
  */
 import { createEapPskPeer } from "../../lib/eap/eap_psk_peer.ts";
+import { EAP_PSK_KEY_LENGTH, eapPskPrepareKeys } from "../../lib/keys/eap_psk_keys.ts";
 import { PanaPac, type PanaPacAdapterOptions } from "./pac.ts";
 
 /** Options of {@link createEapPskPac}: the PaC's, with the PSK in place of `eap`. */
@@ -33,6 +38,10 @@ export type EapPskPacOptions = Omit<PanaPacAdapterOptions, "eap"> & {
  */
 export function createEapPskPac(options: EapPskPacOptions): PanaPac {
   const { psk, ...rest } = options;
+  // Started now, in the background, before any session; a PSK of the wrong length is
+  // refused by the peer at the session's start instead.
+  const prepared = psk.length === EAP_PSK_KEY_LENGTH ? eapPskPrepareKeys(psk.slice()) : undefined;
+  prepared?.catch(() => {}); // a failure surfaces in the session that uses it
   return new PanaPac({
     ...rest,
     eap: () =>
@@ -40,6 +49,7 @@ export function createEapPskPac(options: EapPskPacOptions): PanaPac {
         identity: options.identity,
         psk: psk.slice(),
         random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+        ...(prepared === undefined ? {} : { prepared }),
       }),
   });
 }

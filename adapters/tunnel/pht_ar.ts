@@ -17,6 +17,10 @@
  * {@link PhtArOptions.onTunnelDown} is called when the AR stops handling the nCoA:
  * at once on delete, or, when the MN asked to buffer, once the buffer is released
  * (flush, {@linkcode PhtAr.heardOnLink}, or the buffer's age bound passed).
+ * A tunnel that copies to the MN's prepared interface (section 7.6.2) is the
+ * exception: on delete, `onTunnelDown` runs first and is awaited while the tunnel
+ * still tunnels and copies, then it is released and the delete-ack sent, so that a
+ * packet routed into the tunnel while its route goes is still copied, ahead of the ack.
  * {@link PhtArOptions.onTunnelDeleted} fires as soon as the MN deletes a tunnel, also
  * while the buffer is still held: the MN is leaving for (or already on) the CTN link,
  * so the AR must stop answering ARP for the nCoA while it keeps routing to the buffer.
@@ -682,8 +686,34 @@ export class PhtAr implements AsyncDisposable {
     }, Math.min(delay, 2_147_483_647));
   }
 
-  /** Releases the tunnel; the promise settles when `onTunnelDown` did (never rejects). */
-  #release(tunnel: _Tunnel, reason: PhtTunnelDownReason): Promise<void> {
+  /**
+   * Releases the tunnel; the promise settles when `onTunnelDown` did (never rejects).
+   * With `downFirst`, `onTunnelDown` runs (and is awaited) while the tunnel still
+   * handles its nCoA, and the tunnel is released after it.
+   */
+  #release(
+    tunnel: _Tunnel,
+    reason: PhtTunnelDownReason,
+    options: { readonly downFirst?: boolean } = {},
+  ): Promise<void> {
+    if (options.downFirst === true && tunnel.nCoA !== _PENDING) {
+      return Promise.resolve()
+        .then(() => this.#options.onTunnelDown?.(this.#view(tunnel), reason))
+        .catch((error) => {
+          _logger.warn("PHT onTunnelDown for {nCoA} failed: {error}", {
+            nCoA: tunnel.nCoA,
+            error: String(error),
+          });
+        })
+        .then(() => {
+          if (this.#tunnels.get(tunnel.id) === tunnel) this.#releaseNow(tunnel, reason, true);
+        });
+    }
+    return this.#releaseNow(tunnel, reason, false);
+  }
+
+  /** Releases at once; `quiet`: `onTunnelDown` ran already. */
+  #releaseNow(tunnel: _Tunnel, reason: PhtTunnelDownReason, quiet: boolean): Promise<void> {
     if (tunnel.timer !== undefined) clearTimeout(tunnel.timer);
     tunnel.timer = undefined;
     this.#retireBuffer(tunnel);
@@ -701,7 +731,7 @@ export class PhtAr implements AsyncDisposable {
     }
     this.#forgetSessionIfIdle(tunnel.sessionId);
     // An autoconf tunnel whose address never came up had no route to remove.
-    if (tunnel.nCoA === _PENDING) return Promise.resolve();
+    if (tunnel.nCoA === _PENDING || quiet) return Promise.resolve();
     const view = this.#view(tunnel);
     return Promise.resolve()
       .then(() => this.#options.onTunnelDown?.(view, reason))
@@ -977,6 +1007,15 @@ export class PhtAr implements AsyncDisposable {
             tunnel.expiresAt = this.#now() +
               (this.#options.buffer?.maxAgeMs ?? PHT_DEFAULT_BUFFER_AGE_MS);
             this.#arm(tunnel);
+          } else if (tunnel.copyTo !== undefined && tunnel.copyPort !== undefined) {
+            // Section 7.6.2: the MN deletes a tunnel that copies to its prepared
+            // interface once that interface holds the nCoA (typically after a sudden
+            // disconnection of the tunnel's own). Until the route into the tunnel is
+            // gone, packets for the nCoA still reach `deliver`: keep tunnelling and
+            // copying them meanwhile, and answer only then, so that every copy sent
+            // precedes the delete-ack on the way to the MN's copy socket and no packet
+            // falls between the tunnel and the CTN link.
+            await this.#release(tunnel, "deleted", { downFirst: true });
           } else this.#release(tunnel, "deleted");
         }
         return await reply({ kind: "delete-ack", ...base });

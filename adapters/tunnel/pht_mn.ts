@@ -795,13 +795,48 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
    * or until it hears the MN on the new link. A delete the AR does not confirm is
    * logged; the tunnel then expires at the AR (section 7.2).
    *
+   * With `via: "copy"` the delete leaves from the copy socket on the prepared
+   * interface ({@linkcode PhtTunnelManager.startCopy} with an `address`), and the AR
+   * answers there: after a sudden disconnection of the interface the tunnel ran over
+   * (RFC 6252 section 7.6.2), the tunnel's own socket can no longer hear the AR.
+   * Without a copy socket the tunnel's socket is used.
+   *
    * @param handle a handle from {@linkcode PhtTunnelManager.open}
+   * @param options `via`: `tunnel` (default) or `copy`
    * @returns when deleted (or given up on)
    * @throws {PortError} `not-found` for a handle not open here
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+   * import { importMnArKey } from "../../lib/keys/pht_keys.ts";
+   * import { PhtAr } from "./pht_ar.ts";
+   * const raw = new Uint8Array(32).fill(3);
+   * await using ar = await PhtAr.listen({
+   *   listen: { address: "127.0.0.1", port: 0 },
+   *   keys: (id) => id === 7 ? raw : undefined,
+   * });
+   * await using mn = new PhtTunnelManager({ sessionId: () => 7 });
+   * const handle = await mn.open("net-b", {
+   *   oCoA: "127.0.0.1",
+   *   nCoA: "10.0.2.50",
+   *   ar: { address: "127.0.0.1", port: ar.address.port },
+   * }, await importMnArKey(raw));
+   * await mn.startCopy(handle, { address: "127.0.0.2" });
+   * await mn.close(handle, { via: "copy" });
+   * assertEquals(ar.tunnels().length, 0);
+   * ```
    */
-  async close(handle: TunnelHandle): Promise<void> {
+  async close(
+    handle: TunnelHandle,
+    options?: { readonly via?: "tunnel" | "copy" },
+  ): Promise<void> {
     const tunnel = this.#open(handle);
-    tunnel.closed = true;
+    const via = options?.via === "copy" ? tunnel.copySocket : undefined;
+    // Through the copy socket, the copies the AR sends until its delete-ack are still
+    // delivered (it answers only once its route into the tunnel is gone, see
+    // pht_ar.ts): the tunnel takes data until the ack.
+    if (via === undefined) tunnel.closed = true;
     if (tunnel.refreshTimer !== undefined) clearTimeout(tunnel.refreshTimer);
     tunnel.refreshTimer = undefined;
     this.#tunnels.delete(handle.id);
@@ -810,13 +845,14 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
         kind: "delete",
         tunnelId: tunnel.tunnelId,
         sequence,
-      }));
+      }), via === undefined ? undefined : { socket: via });
     } catch (error) {
       _logger.warn("PHT delete of tunnel {id} not confirmed: {error}", {
         id: tunnel.tunnelId,
         error: (error as Error).message,
       });
     }
+    tunnel.closed = true;
     const socket = tunnel.socket;
     tunnel.socket = undefined;
     if (socket !== undefined) await _closeUdp(socket);

@@ -335,7 +335,7 @@ export interface ArTunGlue {
      */
     readonly onTunnelDeleted: (tunnel: ArTunnelLike) => Promise<void>;
     /** Removes the host route and the proxy neighbour entry. */
-    readonly onTunnelDown: (tunnel: ArTunnelLike) => Promise<void>;
+    readonly onTunnelDown: (tunnel: ArTunnelLike, reason?: string) => Promise<void>;
     /**
      * Writes a flushed packet into the TUN once the host route is gone. A copy
      * (section 7.6.2) for another address cannot go this way (the kernel routes it by
@@ -627,8 +627,12 @@ export async function attachArTun(tun: TunDevice, options: ArTunOptions): Promis
         // Appendix B. While buffering, the entry waits for the flush (see the module doc).
         if (tunnel.buffering !== true) await installNeighbour(tunnel.nCoA);
       },
-      onTunnelDown: async (tunnel) => {
+      onTunnelDown: async (tunnel, reason) => {
         const nCoA = tunnel.nCoA;
+        // The MN deleted it (it is on, or moving to, the CTN link): packets the kernel
+        // routes into the TUN until the host route is gone go out on the link once it
+        // is (writeDirect holds them meanwhile) instead of being dropped as tunnel-less.
+        if (reason === "deleted" || tunnel.deleted === true) direct.add(nCoA);
         await removeProxy(nCoA);
         await removeRoute(nCoA);
         macs.delete(nCoA);

@@ -53,6 +53,9 @@ export function agentDriverRefusal(plan: HandoverPlan): string | undefined {
   if (plan.mode === "reactive") {
     return "the agent always pre-authenticates a CTN that comes near (it has no MPA-off switch): the reactive baseline is the scripted MN's";
   }
+  if (plan.copyForward === true) {
+    return "the agent has no second interface and no copy-and-forward step";
+  }
   if (plan.pingPong !== undefined) {
     return "no ping-pong trace for the agent yet";
   }

@@ -12,6 +12,31 @@
  * It is the STAND-IN until the agent driver lands (mn_driver.ts): the decision of
  * when and where to move is the caller's script here, not the agent's.
  *
+ * Multi-interface copy-and-forward (RFC 6252 section 7.6.2; `startCopy`, then
+ * `disconnect`): the MN's second interface eth1 sits in CTN 1's cell and holds only
+ * an IPv4 link-local address (RFC 3927; the ARs route 169.254.0.0/16 on their cell)
+ * with a policy rule `from LL lookup 7720` / `default dev eth1`, so that only what
+ * leaves from that address uses eth1. The CTN is prepared through eth0 as in MPA
+ * (the nCoA lives on a TUN, the binding goes through the PHT), and the MN asks the
+ * AR to copy every packet for the nCoA to eth1: `PhtTunnelManager.startCopy` with
+ * `address` = LL binds a second socket on LL and sends the copy-start from it, so the
+ * AR seals each copy into the PHT and sends it to LL:port over the cell (no TUN on
+ * the copy's way, no re-addressing), and the MN's dedup window drops whichever copy
+ * of a packet comes second. Then eth0 loses its link at once (its peer moves to an
+ * empty bridge: no buffer request, no tunnel delete first). The nCoA moves: it is
+ * assigned to eth1 (with the default route through the CTN's router and a
+ * gratuitous ARP) while its TUN still delivers the copies, then the tunnel is
+ * deleted from the copy socket (the tunnel's own socket, bound to the oCoA, can no
+ * longer hear the AR), which ends the copying and the AR's host route into its TUN,
+ * and only then the MN's TUN state goes. Packets for the nCoA then reach eth1
+ * directly.
+ *
+ * Ping-pong (`reopen`, then `execute` again): RFC 6252 C.1 and C.2 - the contexts at
+ * both CTNs are retained (MPA-SA, lease), and before each switch back the MN re-opens
+ * the proactive tunnel to the retained target from its CURRENT address, binds
+ * through it, has the target AR buffer, deletes the tunnel, switches and flushes,
+ * exactly as the first handover did from the oCoA.
+ *
  * The reactive variant (`reactive`) does the same protocol work after the switch:
  * post-authentication with the new network's AA and DHCP with its CA from an IPv4
  * link-local address (RFC 3927, no address of the new network yet; its probing is
@@ -41,6 +66,15 @@ import { serveJsonLines } from "../../tests/fixtures/netns/json_line_server.ts";
 /** How long the MN lets tunnelled packets land after the AR confirmed buffering, ms. */
 const _DRAIN_MS = 5;
 
+/** The empty bridge's PoA id in the MN's link control (a lost link). */
+const _VOID = "void";
+
+/** eth1's policy-routing table and rule priority (topology.ts MN_ETH1_TABLE). */
+const _ETH1_TABLE = "7720";
+
+/** How long `disconnect` waits for the first packet received directly on eth1, ms. */
+const _DIRECT_WAIT_MS = 500;
+
 const now = () => performance.timeOrigin + performance.now();
 
 interface CtnArgs {
@@ -57,13 +91,29 @@ interface Prepared {
   readonly pac: PanaPac;
   readonly sa: PanaMpaSa;
   readonly lease: Lease;
+  /** Routing table and rule priority of its TUN (7716 + position). */
+  readonly table: number;
   handle?: TunnelHandle;
   tun?: TunDevice;
   attachment?: MnTunAttachment;
+  /** Whether its tunnel is open now. */
+  live?: boolean;
+}
+
+interface SecondArgs {
+  readonly interface: string;
+  readonly peer: string;
+  readonly poa: string;
+  readonly voidBridge: string;
 }
 
 let rx: RtpReceiver | undefined;
 let link: NetnsLinkControl | undefined;
+let link2: NetnsLinkControl | undefined;
+let second: SecondArgs | undefined;
+let linkLocal = "";
+/** The address on eth0 now (the oCoA, then each nCoA moved to). */
+let current = { address: "", prefixLength: 24 };
 let mobility: (MobilityProtocol & { close?(): Promise<void> }) | undefined;
 let sip: SipMobility | undefined;
 let manager: PhtTunnelManager | undefined;
@@ -97,6 +147,35 @@ function newPac(bind: string): PanaPac {
   return pac;
 }
 
+/** Step 2's tunnel to p's AR from `from` (the oCoA, or the current nCoA in ping-pong). */
+async function openTunnel(p: Prepared, from: string): Promise<void> {
+  p.handle = await manager!.open(p.ctn.network, {
+    oCoA: from,
+    nCoA: p.lease.nCoA,
+    ar: { address: p.ctn.ar.address, port: 7716 },
+  }, p.sa.keys.mnAr);
+  p.live = true;
+  const old = p.tun;
+  p.tun = TunDevice.open({ name: "mpa%d", mtu: 1400 });
+  if (old !== undefined) void old.close().catch(() => {});
+  p.attachment = await attachMnTun(manager!, p.handle, p.tun, {
+    table: p.table,
+    rulePriority: p.table,
+  });
+  attachments.set(p.handle.id, p.attachment);
+}
+
+/** First arrival at or after `since` (epoch ms), waiting up to `waitMs`. */
+async function firstArrivalSince(since: number, waitMs: number): Promise<number | undefined> {
+  const until = now() + waitMs;
+  for (;;) {
+    const hit = rx!.arrivals().find((r) => r.arrivedAt >= since);
+    if (hit !== undefined) return hit.arrivedAt;
+    if (now() >= until) return undefined;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 async function bind(coa: string, handle?: TunnelHandle): Promise<[number, number]> {
   const start = now();
   await mobility!.bind([coa], handle === undefined ? {} : { tunnel: handle });
@@ -111,19 +190,33 @@ await serveJsonLines({
    */
   async setup(a) {
     oCoA = String(a.oCoA);
+    current = { address: oCoA, prefixLength: 24 };
     identity = String(a.identity);
     psk = fromHex(String(a.pskHex));
     rx = await RtpReceiver.listen({ address: "0.0.0.0", port: Number(a.mediaPort) });
+    second = a.second === undefined ? undefined : a.second as SecondArgs;
     link = new NetnsLinkControl({
       air: String(a.air),
       peer: String(a.peer),
-      poas: a.poas as Record<string, string>,
+      poas: {
+        ...a.poas as Record<string, string>,
+        ...(second === undefined ? {} : { [_VOID]: second.voidBridge }),
+      },
       interface: "eth0",
       associationDelayMs: Number(a.associationDelayMs ?? 0),
     });
     // The ip -batch process starts with the first switch: start it now (the MN is on
     // cellP already; re-mastering to the same bridge changes nothing).
     await link.switchTo("cellP");
+    if (second !== undefined) {
+      link2 = new NetnsLinkControl({
+        air: String(a.air),
+        peer: second.peer,
+        poas: { [second.poa]: second.poa },
+        interface: second.interface,
+      });
+      await link2.switchTo(second.poa); // same bridge: warms its ip and ARP helpers
+    }
     manager = new PhtTunnelManager({
       sessionId: (network) => prepared.get(network)?.sa.sessionId,
       onPacket: (h, packet) => attachments.get(h.id)?.onPacket(packet),
@@ -166,20 +259,9 @@ await serveJsonLines({
       const lease = await new DhcpConfigurator({ source: oCoA, mode: "ciaddr", timeoutMs: 10_000 })
         .acquire(ctn, sa);
       const t2 = now();
-      const p: Prepared = { ctn, poa: c.poa, pac, sa, lease };
+      const p: Prepared = { ctn, poa: c.poa, pac, sa, lease, table: 7716 + prepared.size };
       prepared.set(c.network, p);
-      p.handle = await manager!.open(c.network, {
-        oCoA,
-        nCoA: lease.nCoA,
-        ar: { address: c.ar, port: 7716 },
-      }, sa.keys.mnAr);
-      const index = prepared.size;
-      p.tun = TunDevice.open({ name: "mpa%d", mtu: 1400 });
-      p.attachment = await attachMnTun(manager!, p.handle, p.tun, {
-        table: 7715 + index,
-        rulePriority: 7715 + index,
-      });
-      attachments.set(p.handle.id, p.attachment);
+      await openTunnel(p, oCoA);
       const t3 = now();
       out.push({
         network: c.network,
@@ -202,7 +284,8 @@ await serveJsonLines({
   },
   /**
    * Steps 4-6 towards {network}; {buffering}: buffer at its AR first; a binding
-   * update after the switch when the CoA bound is not its nCoA.
+   * update after the switch when the CoA bound is not its nCoA. Every open tunnel is
+   * deleted; the address eth0 held before goes after layer 3 is done.
    */
   async execute(a) {
     const p = prepared.get(String(a.network))!;
@@ -218,12 +301,12 @@ await serveJsonLines({
     // Step 4: the tunnels are deleted (the AR keeps buffering); the TUNs' kernel
     // state goes meanwhile, in parallel with the switch (it must be gone before the
     // nCoA moves to the physical interface, not before the move).
-    const detached = Promise.all([...prepared.values()].map((q) => q.attachment?.detach()));
-    await Promise.all(
-      [...prepared.values()].map((q) =>
-        q.handle === undefined ? undefined : manager!.close(q.handle)
-      ),
-    );
+    const live = [...prepared.values()].filter((q) => q.live === true);
+    const detached = Promise.all(live.map((q) => q.attachment?.detach()));
+    await Promise.all(live.map((q) => {
+      q.live = false;
+      return manager!.close(q.handle!);
+    }));
     t.tunnelDeleted = now();
     await link!.switchTo(p.poa);
     t.linkUp = now();
@@ -240,8 +323,75 @@ await serveJsonLines({
     }
     if (bound !== p.lease.nCoA) t.bu = await bind(p.lease.nCoA);
     t.l3Done = now();
-    void _ip(["addr", "del", `${oCoA}/24`, "dev", "eth0"]).catch(() => {});
+    const previous = current;
+    current = { address: p.lease.nCoA, prefixLength: p.lease.prefixLength };
+    if (previous.address !== current.address) {
+      void _ip(["addr", "del", `${previous.address}/${previous.prefixLength}`, "dev", "eth0"])
+        .catch(() => {});
+    }
     return { t, flushed, nCoA: p.lease.nCoA };
+  },
+  /**
+   * Ping-pong (RFC 6252 C.1, C.2): re-opens the proactive tunnel to {network}, whose
+   * context was retained (MPA-SA at its AA, the lease, the authorization), from the
+   * CURRENT address, and binds through it (steps 2-3 without pre-authentication or
+   * DHCP); `execute` follows.
+   */
+  async reopen(a) {
+    const p = prepared.get(String(a.network))!;
+    const t0 = now();
+    await openTunnel(p, current.address);
+    const t1 = now();
+    return { tunnel: [t0, t1], bu: await bind(p.lease.nCoA, p.handle) };
+  },
+  /**
+   * Section 7.6.2, first half: brings eth1 up in CTN 1's cell with an IPv4
+   * link-local address (and the policy rule that keeps what leaves from it on eth1)
+   * and asks the AR of {network} to copy the nCoA's packets there.
+   */
+  async startCopy(a) {
+    const p = prepared.get(String(a.network))!;
+    const eth1 = second!.interface;
+    const t0 = now();
+    linkLocal = `169.254.${1 + Math.floor(Math.random() * 253)}.${
+      1 + Math.floor(Math.random() * 253)
+    }`;
+    await _ip(["link", "set", eth1, "up"]);
+    await _ip(["addr", "add", `${linkLocal}/16`, "dev", eth1]);
+    await _ip(["route", "replace", "default", "dev", eth1, "table", _ETH1_TABLE]);
+    await _ip(["rule", "add", "from", linkLocal, "lookup", _ETH1_TABLE, "pref", _ETH1_TABLE]);
+    const t1 = now();
+    await manager!.startCopy(p.handle!, { address: linkLocal });
+    const t2 = now();
+    return { iface: [t0, t1], copy: [t1, t2], linkLocal };
+  },
+  /**
+   * Section 7.6.2, second half: eth0 loses its link suddenly (its peer moves to the
+   * empty bridge; no buffer request, no delete first); the nCoA goes to eth1 (the
+   * TUN still delivers the copies), the tunnel is deleted from the copy socket
+   * (copying ends, the AR routes the nCoA onto its cell), the TUN state goes, and the
+   * first packet received directly at the nCoA on eth1 ends layer 3.
+   */
+  async disconnect(a) {
+    const p = prepared.get(String(a.network))!;
+    const t: Record<string, number | [number, number] | undefined> = { start: now() };
+    await link!.switchTo(_VOID);
+    t.linkDown = now();
+    await link2!.assign(p.lease.nCoA, p.lease.prefixLength, {
+      ...(p.lease.router === undefined ? {} : { router: p.lease.router }),
+    });
+    t.assigned = now();
+    p.live = false;
+    await manager!.close(p.handle!, { via: "copy" });
+    t.tunnelDeleted = now();
+    await p.attachment?.detach();
+    t.detached = now();
+    const direct = await firstArrivalSince(t.tunnelDeleted, _DIRECT_WAIT_MS);
+    t.direct = direct;
+    t.l3Done = direct ?? now();
+    void _ip(["addr", "del", `${oCoA}/24`, "dev", "eth0"]).catch(() => {});
+    const stats = manager!.stats();
+    return { t, dedupDropped: stats.duplicates, nCoA: p.lease.nCoA };
   },
   /**
    * A switch back or forth to {network}, prepared earlier and RETAINED (RFC 6252
@@ -249,7 +399,8 @@ await serveJsonLines({
    * pre-authentication or DHCP; the link switch, the retained nCoA on the interface
    * (the previous network's address goes, its context stays) and the binding update
    * after the switch (no tunnel from the current network: the scripted MN does not
-   * re-open one, so nothing is bound or buffered proactively).
+   * re-open one, so nothing is bound or buffered proactively). The testbed's
+   * `ping-pong` uses `reopen` + `execute` instead; this is its no-tunnel variant.
    */
   async switchRetained(a) {
     const p = prepared.get(String(a.network))!;
@@ -262,10 +413,11 @@ await serveJsonLines({
     });
     t.assigned = now();
     if (previous !== p.lease.nCoA) {
-      await _ip(["addr", "del", `${previous}/${p.lease.prefixLength}`, "dev", "eth0"])
+      await _ip(["addr", "del", `${current.address}/${current.prefixLength}`, "dev", "eth0"])
         .catch(() => "");
       t.bu = await bind(p.lease.nCoA);
     }
+    current = { address: p.lease.nCoA, prefixLength: p.lease.prefixLength };
     t.l3Done = now();
     return { t, nCoA: p.lease.nCoA };
   },
@@ -292,7 +444,7 @@ await serveJsonLines({
     t.auth = [t1 - sa.timings.total, t1]; // first PCI to final PAN, as in prepare
     t.authCall = [t0, t1];
     t.conf = [t1, t2];
-    prepared.set(c.network, { ctn, poa: c.poa, pac, sa, lease });
+    prepared.set(c.network, { ctn, poa: c.poa, pac, sa, lease, table: 7716 + prepared.size });
     await link!.assign(lease.nCoA, lease.prefixLength, {
       ...(lease.router === undefined ? {} : { router: lease.router }),
     });
@@ -321,4 +473,5 @@ await serveJsonLines({
   for (const pac of pacs) await quick(pac.close());
   await quick(rx?.close());
   await quick(link?.close());
+  await quick(link2?.close());
 });

@@ -18,7 +18,12 @@
  *   the packets arriving in the handover window (RFC 3550's D, unsmoothed), and the
  *   mean inter-arrival time there (Figure 6's "avg. inter-packet arrival time during
  *   handover");
- * - Tauth, Tconf, tunnel set-up, binding update: the driver's phase spans.
+ * - Tauth, Tconf, tunnel set-up, binding update: the driver's phase spans;
+ * - multi-interface copy-and-forward (section 7.6.2): the link switch is the sudden
+ *   loss of the first interface until the nCoA is active on the second, layer 3
+ *   until the first packet received directly at the nCoA there; the MN's PHT dedup
+ *   window's drops are counted apart (`dedupDropped`) from the duplicates that
+ *   reached the application (`duplicated`).
  *
  * @example
  * ```ts
@@ -68,6 +73,10 @@ export interface RunMetrics {
   readonly buMs?: number;
   /** How long the AR buffered: buffer confirmed to flush answered (or nCoA assigned), ms. */
   readonly bufferingMs?: number;
+  /** Copy-and-forward (section 7.6.2): duplicates the MN's PHT dedup window dropped. */
+  readonly dedupDropped?: number;
+  /** Copy-and-forward: the disconnection until the AR stopped copying, ms. */
+  readonly copyAfterDisconnectMs?: number;
 }
 
 /** Inputs of {@link measureRun}. */
@@ -197,6 +206,10 @@ export function measureRun(input: RunInput): RunMetrics {
   if (trace.buffered !== undefined) {
     out.bufferingMs = (trace.flushed ?? trace.assigned) - trace.buffered;
   }
+  if (trace.dedupDropped !== undefined) out.dedupDropped = trace.dedupDropped;
+  if (trace.copyStopped !== undefined) {
+    out.copyAfterDisconnectMs = trace.copyStopped - trace.link[0];
+  }
   return out;
 }
 
@@ -253,8 +266,9 @@ export interface LegsInput {
 
 /**
  * Metrics per ping-pong switch (RFC 6252 C.1): the stream is cut halfway through
- * each dwell (between one switch's layer-3 end and the next one's start) and each
- * slice is measured as one handover with {@link measureRun}.
+ * each dwell (between one switch's layer-3 end and the next one's start: its
+ * `prepareStart` when it re-opened a tunnel first, else its execution start) and
+ * each slice is measured as one handover with {@link measureRun}.
  *
  * @param input stream, the handover before and the switches
  * @returns one entry per switch
@@ -277,10 +291,11 @@ export function measureLegs(input: LegsInput): RunMetrics[] {
   for (const [seq, at] of input.sent) sentAt.set(seq % 65536, at);
   const out: RunMetrics[] = [];
   const all = [input.before, ...input.legs];
+  const start = (t: HandoverTrace) => t.prepareStart ?? t.executeStart;
   for (let i = 1; i < all.length; i++) {
-    const lo = (all[i - 1]!.l3Done + all[i]!.executeStart) / 2;
+    const lo = (all[i - 1]!.l3Done + start(all[i]!)) / 2;
     const next = all[i + 1];
-    const hi = next === undefined ? Infinity : (all[i]!.l3Done + next.executeStart) / 2;
+    const hi = next === undefined ? Infinity : (all[i]!.l3Done + start(next)) / 2;
     const inside = (t: number | undefined) => t !== undefined && t >= lo && t < hi;
     out.push(measureRun({
       sent: input.sent.filter(([, at]) => inside(at)),

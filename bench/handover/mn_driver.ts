@@ -4,17 +4,18 @@
  * the RTP arrivals that measure.ts turns into metrics.
  *
  * `scripted` ({@link ScriptedMnDriver}, bench/handover/_mn_scripted.ts) is the
- * stand-in in use today: the steps of RFC 6252 section 6.3 in a fixed order on the
- * agent's adapters. `agent` is the seam for `mpa agent --config FILE`: a driver that
- * writes the agent's configuration (the CTN table of topology.ts, a trace that
- * crosses the cells, the link control of the air namespace), runs the agent in the
- * MN's namespace and maps its `events$` log (decision, pre-authentication, DHCP,
- * tunnel, binding, buffering, switch) onto the same {@link HandoverTrace}; it is not
- * written yet ({@link createMnDriver} refuses it with a message saying so).
+ * MN whose script says when and where to move: the steps of RFC 6252 section 6.3 in
+ * a fixed order on the agent's adapters. `agent` ({@link AgentMnDriver},
+ * bench/handover/_mn_agent.ts) is the real `mpa agent --config FILE` in the MN's
+ * namespace, deciding by itself from a trace that crosses the cells; its events
+ * (`--events`) become the same {@link HandoverTrace}. It runs the scenarios it has a
+ * trace for (MPA with and without buffering); run.ts runs the others with the
+ * scripted MN ({@link agentDriverRefusal} says why).
  *
  * @module
  */
 import type { JsonLineChild } from "../../tests/fixtures/netns/json_line_child.ts";
+import { AgentMnDriver } from "./_mn_agent.ts";
 import { ADDR, type CtnSpec, type HandoverTopology, MN_IDENTITY, MN_PSK_HEX } from "./topology.ts";
 
 /** Mobility protocol of a run (RFC 6252 section 7.5 / Figures 6 and 7). */
@@ -40,7 +41,24 @@ export interface HandoverPlan {
    * Ping-pong (RFC 6252 C.1): after the handover to `target`, switch to each of these
    * prepared networks in turn, `dwellMs` apart, on the retained contexts.
    */
-  readonly pingPong?: { readonly legs: readonly CtnSpec[]; readonly dwellMs: number };
+  readonly pingPong?: {
+    readonly legs: readonly CtnSpec[];
+    readonly dwellMs: number;
+    /**
+     * Re-open the proactive tunnel to each leg's target from the current network, bind
+     * through it and buffer at the target AR before the switch (RFC 6252 C.1, C.2;
+     * default true); `false`: switch on the retained contexts with the binding update
+     * after the switch.
+     */
+    readonly reopen?: boolean;
+  };
+  /**
+   * Multi-interface copy-and-forward (RFC 6252 section 7.6.2): after the binding
+   * through the tunnel, the AR copies to the MN's second interface (in the target's
+   * cell), then the first interface loses its link suddenly and the nCoA moves to the
+   * second. Needs the topology's second interface; `buffering` is ignored.
+   */
+  readonly copyForward?: boolean;
 }
 
 /** A phase, [start, end] epoch ms. */
@@ -83,6 +101,19 @@ export interface HandoverTrace {
   readonly l3Done: number;
   /** Ping-pong: the switches after this one, in order (see {@link HandoverPlan.pingPong}). */
   readonly legs?: readonly HandoverTrace[];
+  /**
+   * When the MN started preparing this handover (ping-pong: the tunnel re-opened
+   * from the current network); measure.ts cuts the stream before it.
+   */
+  readonly prepareStart?: number;
+  /** Copy-and-forward requested until the AR confirmed (section 7.6.2). */
+  readonly copy?: Span;
+  /** Copy-and-forward stopped: the tunnel deleted from the prepared interface. */
+  readonly copyStopped?: number;
+  /** Duplicates the MN's PHT dedup window dropped (section 7.6.2). */
+  readonly dedupDropped?: number;
+  /** The first packet received directly at the nCoA on the prepared interface. */
+  readonly direct?: number;
 }
 
 /** An MN driver: one handover per run. */
@@ -154,6 +185,9 @@ export class ScriptedMnDriver implements MnDriver {
       peer: "mnp",
       poas: topo.poas,
       associationDelayMs: plan.associationDelayMs,
+      ...(plan.copyForward === true && topo.secondInterface !== undefined
+        ? { second: topo.secondInterface }
+        : {}),
     }, 30_000);
     await hooks.streamUp();
     await sleep(hooks.settleMs);
@@ -197,6 +231,41 @@ export class ScriptedMnDriver implements MnDriver {
       { network: first.network },
       30_000,
     );
+    if (plan.copyForward === true) {
+      if (topo.secondInterface === undefined) {
+        throw new Error("Copy-and-forward needs the topology's second interface (secondInterface)");
+      }
+      const c = await child.request<{ copy: Span }>(
+        "startCopy",
+        { network: first.network },
+        30_000,
+      );
+      await sleep(hooks.settleMs / 2);
+      const d = await child.request<{ t: _Times; dedupDropped: number }>(
+        "disconnect",
+        { network: first.network },
+        30_000,
+      );
+      const p0 = prep[0]!;
+      return {
+        auth: p0.auth,
+        authCall: p0.authCall,
+        authPhases: p0.pana,
+        conf: p0.conf,
+        tunnel: p0.tunnel,
+        bu: bu.bu,
+        buProactive: true,
+        copy: c.copy,
+        executeStart: d.t.start as number,
+        link: [d.t.start as number, d.t.assigned as number],
+        assigned: d.t.assigned as number,
+        tunnelDeleted: d.t.tunnelDeleted as number,
+        copyStopped: d.t.tunnelDeleted as number,
+        dedupDropped: d.dedupDropped,
+        ...(d.t.direct === undefined ? {} : { direct: d.t.direct as number }),
+        l3Done: d.t.l3Done as number,
+      };
+    }
     await sleep(hooks.settleMs / 2);
     const x = await child.request<{ t: _Times; flushed?: number }>("execute", {
       network: plan.target.network,
@@ -206,19 +275,53 @@ export class ScriptedMnDriver implements MnDriver {
     const p = prep[plan.prepare.findIndex((c) => c.network === plan.target.network)] ?? prep[0]!;
     const post = t.bu as Span | undefined;
     const legs: HandoverTrace[] = [];
+    const reopen = plan.pingPong?.reopen !== false;
     for (const leg of plan.pingPong?.legs ?? []) {
-      await sleep(plan.pingPong!.dwellMs);
-      const r = await child.request<{ t: _Times }>(
-        "switchRetained",
+      if (!reopen) {
+        await sleep(plan.pingPong!.dwellMs);
+        const r = await child.request<{ t: _Times }>(
+          "switchRetained",
+          { network: leg.network },
+          30_000,
+        );
+        legs.push({
+          ...(r.t.bu === undefined ? {} : { bu: r.t.bu as Span }),
+          buProactive: false,
+          executeStart: r.t.start as number,
+          link: [r.t.start as number, r.t.linkUp as number],
+          assigned: r.t.assigned as number,
+          l3Done: r.t.l3Done as number,
+        });
+        continue;
+      }
+      // RFC 6252 C.1, C.2: half the dwell in the network, then the tunnel to the
+      // retained target from here, the binding through it, and the switch with
+      // buffering once the dwell is over (at least a quarter of it after the binding).
+      const dwell = plan.pingPong!.dwellMs;
+      const arrived = Date.now();
+      await sleep(dwell / 2);
+      const o = await child.request<{ tunnel: Span; bu: Span }>(
+        "reopen",
         { network: leg.network },
         30_000,
       );
+      await sleep(Math.max(dwell / 4, dwell - (Date.now() - arrived)));
+      const r = await child.request<{ t: _Times; flushed?: number }>("execute", {
+        network: leg.network,
+        buffering: true,
+      }, 30_000);
       legs.push({
-        ...(r.t.bu === undefined ? {} : { bu: r.t.bu as Span }),
-        buProactive: false,
+        prepareStart: o.tunnel[0],
+        tunnel: o.tunnel,
+        bu: r.t.bu === undefined ? o.bu : r.t.bu as Span,
+        buProactive: r.t.bu === undefined,
         executeStart: r.t.start as number,
-        link: [r.t.start as number, r.t.linkUp as number],
+        ...(r.t.buffered === undefined ? {} : { buffered: r.t.buffered as number }),
+        tunnelDeleted: r.t.tunnelDeleted as number,
+        link: [r.t.tunnelDeleted as number, r.t.linkUp as number],
         assigned: r.t.assigned as number,
+        ...(r.t.flushed === undefined ? {} : { flushed: r.t.flushed as number }),
+        ...(r.flushed === undefined ? {} : { flushCount: r.flushed }),
         l3Done: r.t.l3Done as number,
       });
     }
@@ -267,13 +370,7 @@ export const MIP_KEY_HEX = "6d6970362d62696e64696e672d6b65792d666f722d7468652d74
  * @param kind `scripted` or `agent`
  * @param topo the running testbed
  * @returns the driver
- * @throws {Error} for `agent`, until the agent driver is written
  */
 export function createMnDriver(kind: "scripted" | "agent", topo: HandoverTopology): MnDriver {
-  if (kind === "agent") {
-    throw new Error(
-      "The agent MN driver is not written yet: run with --driver scripted (the stand-in)",
-    );
-  }
-  return new ScriptedMnDriver(topo);
+  return kind === "agent" ? new AgentMnDriver(topo) : new ScriptedMnDriver(topo);
 }

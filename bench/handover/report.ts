@@ -266,6 +266,21 @@ export function goals(r: TestbedResults): Goal[] {
       } ms`,
     });
   }
+  const copy = r.scenarios.filter((s) => s.id === "multi-interface").flatMap((s) => s.runs);
+  if (copy.length > 0) {
+    const lossy = copy.filter((x) => x.metrics.lost > 0).length;
+    const dups = copy.filter((x) => x.metrics.duplicated > 0).length;
+    out.push({
+      goal:
+        "Multi-interface copy-and-forward: no loss at a sudden disconnection, no duplicate reaches the application",
+      status: lossy === 0 && dups === 0 ? "met" : "missed",
+      detail: `${copy.length - lossy} of ${copy.length} runs lost nothing, ${
+        copy.length - dups
+      } of ${copy.length} delivered no duplicate; the MN's dedup window dropped ${
+        copy.reduce((n, x) => n + (x.metrics.dedupDropped ?? 0), 0)
+      } copies in all`,
+    });
+  }
   const ratios = reactiveRatios(r);
   out.push({
     goal: "Reactive baseline measured in the same run, ratio printed",
@@ -360,11 +375,18 @@ export function timelineSvg(title: string, run: RunRecord): string {
   const sy = (v: number) => H - B - ((v - y0) / (y1 - y0)) * (H - T - B);
   const bands: [string, number | undefined, number | undefined, string][] = [
     ["buffering at the AR", run.trace.buffered, run.trace.flushed ?? run.trace.assigned, "#fde68a"],
+    ["copy-and-forward", run.trace.copy?.[1], run.trace.copyStopped, "#ddd6fe"],
     ["authentication", run.trace.auth?.[0], run.trace.auth?.[1], "#c7d2fe"],
     ["configuration (DHCP)", run.trace.conf?.[0], run.trace.conf?.[1], "#a7f3d0"],
     ["binding update", run.trace.bu?.[0], run.trace.bu?.[1], "#fbcfe8"],
-    ["link-layer switch", run.trace.link[0], run.trace.link[1], "#fca5a5"],
+    [
+      run.trace.copyStopped === undefined ? "link-layer switch" : "eth0 lost, nCoA to eth1",
+      run.trace.link[0],
+      run.trace.link[1],
+      "#fca5a5",
+    ],
     ["nCoA assigned (L3)", run.trace.link[1], run.trace.assigned, "#93c5fd"],
+    ["until received on eth1", run.trace.copyStopped, run.trace.direct, "#bbf7d0"],
   ];
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
@@ -487,15 +509,20 @@ export function compactResults(r: TestbedResults): TestbedResults {
 function _pingPong(r: TestbedResults): string[] {
   const pp = r.scenarios.filter((s) => s.id === "ping-pong");
   if (pp.length === 0) return [];
+  const reopened = pp.some((s) => s.runs.some((x) => x.trace.prepareStart !== undefined));
   const lines = [
     "## Ping-pong (RFC 6252 C.1, C.2)",
     "",
     `Both CTNs are prepared from the previous network (pre-authentication, DHCP, tunnels), MPA with buffering moves the MN into A (the first CTN), then it switches A -> B -> A -> B, ${
       String(r.parameters.pingPongDwellMs ?? "-")
-    } ms apart. The scripted MN RETAINS every context (the MPA-SAs at both AAs, the leases, the authorization at the ARs; RFC 6252 C.1, C.2), so no switch after the first needs pre-authentication or DHCP again (no Tauth, no Tconf on these rows). What it does NOT do on these switches: re-open a proactive tunnel from the current network to the other AR, so the binding update goes after the switch and nothing is buffered - each switch costs link switch + address + one binding-update round trip of loss.`,
+    } ms apart. The scripted MN RETAINS every context (the MPA-SAs at both AAs, the leases, the authorization at the ARs; RFC 6252 C.1, C.2), so no switch after the first needs pre-authentication or DHCP again (no Tauth, no Tconf on these rows). ${
+      reopened
+        ? "Halfway through each dwell it re-opens the proactive tunnel to the retained target from its CURRENT address (the nCoA of the network it is in), binds through it, and when the dwell is over asks the target AR to buffer, deletes the tunnel, switches and flushes - the first handover's steps from the current network (tunnel = the re-open, BU = the binding through it)."
+        : "It does NOT re-open a proactive tunnel from the current network on these switches, so the binding update goes after the switch and nothing is buffered - each switch costs link switch + address + one binding-update round trip of loss."
+    }`,
     "",
-    "| protocol | AAA | switch | switches | lost | interruption (ms) | link switch (ms) | L3 (ms) | BU (ms) | Tauth (ms) | Tconf (ms) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| protocol | AAA | switch | switches | lost | duplicated | buffered | interruption (ms) | link switch (ms) | L3 (ms) | tunnel (ms) | BU (ms) | Tauth (ms) | Tconf (ms) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const s of pp) {
     const legs = [...new Set(s.runs.map((x) => x.leg ?? ""))];
@@ -503,12 +530,39 @@ function _pingPong(r: TestbedResults): string[] {
       const m = summarize(s.runs.filter((x) => (x.leg ?? "") === leg).map((x) => x.metrics));
       lines.push(
         `| ${s.protocol} | ${s.aaa} | ${leg} | ${m.lost?.n ?? 0} | ${cell(m.lost, 0)} | ${
-          cell(m.interruptionMs)
-        } | ${cell(m.linkSwitchMs, 2)} | ${cell(m.l3HandoverMs)} | ${cell(m.buMs)} | ${
-          cell(m.tauthMs)
-        } | ${cell(m.tconfMs)} |`,
+          cell(m.duplicated, 0)
+        } | ${cell(m.buffered, 0)} | ${cell(m.interruptionMs)} | ${cell(m.linkSwitchMs, 2)} | ${
+          cell(m.l3HandoverMs)
+        } | ${cell(m.tunnelMs)} | ${cell(m.buMs)} | ${cell(m.tauthMs)} | ${cell(m.tconfMs)} |`,
       );
     }
+  }
+  lines.push("");
+  return lines;
+}
+
+function _multiInterface(r: TestbedResults): string[] {
+  const mi = r.scenarios.filter((s) => s.id === "multi-interface");
+  if (mi.length === 0) return [];
+  const lines = [
+    "## Multi-interface copy-and-forward (RFC 6252 section 7.6.2)",
+    "",
+    "The MN's second interface (eth1) sits in CTN 1's cell with only an IPv4 link-local address (RFC 3927). The CTN is prepared through eth0 (pre-authentication, DHCP, the PHT; the nCoA on a TUN) and the binding goes through the tunnel; then the MN asks the AR to copy every packet for the nCoA to eth1 (the copy-start leaves from a socket on the link-local address, so each copy is sealed into the PHT and sent there over the cell), and the MN's dedup window drops the second copy of each packet. Then eth0 loses its link suddenly (its peer moves to an empty bridge: no buffer request, no tunnel delete first). Link switch = the disconnection until the nCoA is active on eth1 (address, default route, gratuitous ARP); then the tunnel is deleted from eth1 (copy-and-forward stops, the AR routes the nCoA onto its cell); L3 = until the first packet received directly at the nCoA on eth1. Duplicated = copies that reached the application; dedup dropped = copies the PHT dedup window dropped.",
+    "",
+    "| protocol | AAA | runs | failed | lost | duplicated | dedup dropped | interruption (ms) | link switch (ms) | L3 (ms) | disconnection to copy stopped (ms) | jitter (ms) | Tauth (ms) | Tconf (ms) | tunnel (ms) | BU (ms) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const s of mi) {
+    const m = _sum(s);
+    lines.push(
+      `| ${s.protocol} | ${s.aaa} | ${s.runs.length} | ${s.failures?.length ?? 0} | ${
+        cell(m.lost, 0)
+      } | ${cell(m.duplicated, 0)} | ${cell(m.dedupDropped, 0)} | ${cell(m.interruptionMs)} | ${
+        cell(m.linkSwitchMs, 2)
+      } | ${cell(m.l3HandoverMs)} | ${cell(m.copyAfterDisconnectMs)} | ${cell(m.jitterMs)} | ${
+        cell(m.tauthMs)
+      } | ${cell(m.tconfMs)} | ${cell(m.tunnelMs)} | ${cell(m.buMs)} |`,
+    );
   }
   lines.push("");
   return lines;
@@ -584,7 +638,7 @@ export function renderReport(r: TestbedResults): RenderedReport {
       } | ${cell(m.tunnelMs)} | ${cell(m.buMs)} |`,
     );
   }
-  lines.push("", ..._pingPong(r), "## Timelines", "");
+  lines.push("", ..._pingPong(r), ..._multiInterface(r), "## Timelines", "");
   for (const s of r.scenarios) {
     if (s.runs.length === 0) continue;
     const run = s.runs[shownRun(s)]!;

@@ -13,8 +13,12 @@
  * configure and bind), `mpa-buffering`, `mpa-no-buffering`, `not-chosen` (two CTNs
  * prepared, the binding through the first, the MN ends in the second), `ping-pong`
  * (RFC 6252 C.1, C.2: both CTNs prepared, MPA with buffering into A = the first,
- * then A -> B -> A -> B on the retained contexts, 1.5 s dwell, each switch measured;
- * see `switchRetained` in _mn_scripted.ts for what the scripted MN retains). Each runs
+ * then A -> B -> A -> B on the retained contexts, 1.5 s dwell, each switch measured:
+ * before each switch the MN re-opens the proactive tunnel to the retained target from
+ * its current address, binds through it and buffers there; see `reopen` in
+ * _mn_scripted.ts), `multi-interface` (RFC 6252 section 7.6.2: copy-and-forward to
+ * the MN's second interface in CTN 1's cell, then a sudden loss of the first
+ * interface's link; the topology gets the second interface only when it runs). Each runs
  * with SIP and Mobile IPv6 bindings and, with `--aaa local,roaming`, with local and
  * roaming authentication. `--reduced` is CI's: one CTN, three runs, reactive and
  * mpa-buffering, SIP, local. Needs root, /dev/net/tun, kea-dhcp4 and nft (hostapd
@@ -26,6 +30,7 @@
 import { parseArgs } from "npm:deno-std@1.4.0/cli/parse_args.js";
 import type { JsonLineChild } from "../../tests/fixtures/netns/json_line_child.ts";
 import { measureLegs, measureRun } from "./measure.ts";
+import { agentDriverRefusal } from "./_mn_agent.ts";
 import {
   type BindingProtocol,
   createMnDriver,
@@ -48,6 +53,7 @@ export const SCENARIOS = [
   "mpa-no-buffering",
   "not-chosen",
   "ping-pong",
+  "multi-interface",
 ] as const;
 /** A scenario id. */
 export type ScenarioId = typeof SCENARIOS[number];
@@ -103,6 +109,15 @@ function planOf(
       return { ...base, mode: "mpa", buffering: false, prepare: [c1!], target: c1! };
     case "not-chosen":
       return { ...base, mode: "mpa", buffering: true, prepare: [c1!, c2!], target: c2! };
+    case "multi-interface":
+      return {
+        ...base,
+        mode: "mpa",
+        buffering: false,
+        prepare: [c1!],
+        target: c1!,
+        copyForward: true,
+      };
     case "ping-pong":
       return {
         ...base,
@@ -127,7 +142,11 @@ async function runOnce(
     topo.ns.cn!,
     new URL("../../tests/fixtures/binding/_cn.ts", import.meta.url),
   );
-  const driver = createMnDriver(driverKind, topo);
+  // The agent runs what it has a trace for; the rest is the scripted MN's.
+  const driver = createMnDriver(
+    driverKind === "agent" && agentDriverRefusal(plan) === undefined ? "agent" : "scripted",
+    topo,
+  );
   try {
     if (plan.protocol === "sip") {
       await cn.request("sipListen", { address: ADDR.cn, port: 5060, rate });
@@ -212,6 +231,7 @@ export async function runTestbed(
         ...(options.aaaRttMs === undefined ? {} : { aaaRttMs: options.aaaRttMs }),
         aaa,
         ctns,
+        secondInterface: scenarios.includes("multi-interface"),
       });
     } catch (error) {
       // A testbed that does not come up (a server that exits) fails that AAA case only.
@@ -235,7 +255,13 @@ export async function runTestbed(
         pingPongDwellMs: PING_PONG_DWELL_MS,
         settleMs: 1000,
         runs,
-        driver: driverKind,
+        driver: driverKind === "scripted"
+          ? "scripted"
+          : `agent (mpa agent --config, crossing trace) for ${
+            scenarios.filter((id) =>
+              agentDriverRefusal(planOf(id, protocols[0]!, topo, association)) === undefined
+            ).join(", ") || "none"
+          }; scripted for the rest`,
         linkSwitch:
           "NetnsLinkControl: one long-lived ip -batch process re-masters the MN's veth peer",
         kernel: Deno.osRelease(),
@@ -252,11 +278,13 @@ export async function runTestbed(
                 log(
                   `${aaa} ${protocol} ${id}${one.leg === undefined ? "" : ` ${one.leg}`} #${
                     i + 1
-                  }: lost ${one.metrics.lost}, interruption ${
-                    one.metrics.interruptionMs.toFixed(1)
-                  } ms, link ${one.metrics.linkSwitchMs.toFixed(2)} ms, L3 ${
-                    one.metrics.l3HandoverMs.toFixed(1)
-                  } ms`,
+                  }: lost ${one.metrics.lost}, dup ${one.metrics.duplicated}${
+                    one.metrics.dedupDropped === undefined
+                      ? ""
+                      : ` (dedup dropped ${one.metrics.dedupDropped})`
+                  }, interruption ${one.metrics.interruptionMs.toFixed(1)} ms, link ${
+                    one.metrics.linkSwitchMs.toFixed(2)
+                  } ms, L3 ${one.metrics.l3HandoverMs.toFixed(1)} ms`,
                 );
               }
             } catch (error) {

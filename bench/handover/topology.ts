@@ -23,7 +23,13 @@
  * | ca1       | eth0            | 10.0.2.2/24     | CA 1: Kea (pool .100-.199) + nft gate    |
  * | ar2 / ca2 | as 1            | 10.0.3.1, 10.0.3.2 | nAR2 and CA 2, bridge cell2           |
  * | mn        | eth0            | 10.0.1.2/24 (oCoA) | peer `mnp` in air on cellP; gw 10.0.1.1 |
- * | air       | cellP/cell1/cell2 | -             | the cells (bridges)                       |
+ * | mn        | eth1 (optional) | 169.254.x.y/16 (IPv4 link-local, set by the MN) | peer `mnp1` in air on cell1 |
+ * | air       | cellP/cell1/cell2, void | -       | the cells (bridges); `void` has no AP    |
+ *
+ * The MN's optional second interface ({@link TopologyOptions.secondInterface}, the
+ * multi-interface scenario, RFC 6252 section 7.6.2) sits in CTN 1's cell from the
+ * start and stays down until the scenario brings it up; `void` is an empty bridge: a
+ * peer moved there has no link (a sudden loss of the cell).
  *
  * ARs and CAs also route 169.254.0.0/16 on their cell: the reactive baseline runs its
  * post-authentication and DHCP from an IPv4 link-local address (RFC 3927) before it
@@ -104,6 +110,23 @@ export interface TopologyOptions {
   readonly ctns?: 1 | 2;
   /** Random loss on the wan router (nftables numgen), percent; default 0. */
   readonly lossPercent?: number;
+  /**
+   * Give the MN a second interface `eth1` whose peer `mnp1` sits in CTN 1's cell
+   * (the multi-interface scenario, RFC 6252 section 7.6.2). Default false.
+   */
+  readonly secondInterface?: boolean;
+}
+
+/** The MN's second interface (see {@link TopologyOptions.secondInterface}). */
+export interface SecondInterface {
+  /** The MN's interface, `eth1`. */
+  readonly interface: string;
+  /** Its veth peer in the air namespace, `mnp1`. */
+  readonly peer: string;
+  /** The cell (PoA id) the peer sits in: CTN 1's. */
+  readonly poa: string;
+  /** A bridge without access point: a peer moved there has lost its link. */
+  readonly voidBridge: string;
 }
 
 /** The running testbed. */
@@ -118,13 +141,21 @@ export interface HandoverTopology {
   readonly parameters: Readonly<Record<string, string | number>>;
   /** The MN's cells: PoA id to bridge. */
   readonly poas: Readonly<Record<string, string>>;
-  /** Puts the MN back on cellP with only the oCoA (between runs). */
+  /** The MN's second interface, when asked for. */
+  readonly secondInterface?: SecondInterface;
+  /** Puts the MN back on cellP with only the oCoA (between runs); `eth1` down, no address. */
   resetMn(): Promise<void>;
   /** Stops everything and deletes every namespace. Idempotent. */
   dispose(): Promise<void>;
 }
 
 const RADIUS_SECRET = "mpa-testbed-radius";
+
+/**
+ * The MN's routing table (and rule priority) for what leaves from eth1's link-local
+ * address (the multi-interface scenario): `default dev eth1`.
+ */
+export const MN_ETH1_TABLE = 7720;
 
 /**
  * Builds the testbed and starts its servers.
@@ -232,6 +263,21 @@ export async function buildHandoverTopology(
       master: "cellP",
     });
     await lab.route(ns.mn!, ["default", "via", ADDR.par]);
+    await lab.bridge(ns.air!, "void");
+    let second: SecondInterface | undefined;
+    if (options.secondInterface === true) {
+      second = { interface: "eth1", peer: "mnp1", poa: ctns[0]!.poa, voidBridge: "void" };
+      await lab.veth({ ns: ns.mn!, name: second.interface }, {
+        ns: ns.air!,
+        name: second.peer,
+        master: ctns[0]!.poa,
+      });
+      await lab.ip(ns.mn!, ["link", "set", second.interface, "down"]);
+      // Copies arrive on eth1 from the AR while the default route is still eth0's, and,
+      // once the nCoA moved there, packets for it while its TUN rule still exists:
+      // loose reverse-path filtering (the MN's policy rules pick eth1's routes).
+      await lab.sysctl(ns.mn!, { [`net.ipv4.conf.${second.interface}.rp_filter`]: 2 });
+    }
     await lab.sysctl(ns.core!, { "net.ipv4.ip_forward": 1 });
     // The wan router's delay: policy-route what arrives on a link into dly0.
     await lab.sysctl(ns.wan!, {
@@ -316,6 +362,13 @@ export async function buildHandoverTopology(
       await lab.ip(ns.mn!, ["addr", "flush", "dev", "eth0"]);
       await lab.ip(ns.mn!, ["addr", "add", `${ADDR.oCoA}/24`, "dev", "eth0"]);
       await lab.ip(ns.mn!, ["route", "replace", "default", "via", ADDR.par, "dev", "eth0"]);
+      if (second !== undefined) {
+        const eth1 = second.interface;
+        await lab.ip(ns.mn!, ["link", "set", eth1, "down"]);
+        await lab.ip(ns.mn!, ["addr", "flush", "dev", eth1]);
+        await lab.ip(ns.mn!, ["rule", "del", "pref", `${MN_ETH1_TABLE}`]).catch(() => "");
+        await lab.ip(ns.mn!, ["route", "flush", "table", `${MN_ETH1_TABLE}`]).catch(() => "");
+      }
       await lab.ip(ns.mn!, ["neigh", "flush", "all"]).catch(() => "");
     };
     return {
@@ -323,6 +376,7 @@ export async function buildHandoverTopology(
       ns,
       ctns,
       poas,
+      ...(second === undefined ? {} : { secondInterface: second }),
       parameters: {
         cnRttMs,
         aaaRttMs,

@@ -27,14 +27,18 @@
  */
 import { ConfigError } from "../errors.ts";
 import { constantTimeEqual } from "../keys/constant_time.ts";
-import { eapPskChannelOpen, eapPskChannelSeal } from "../keys/eap_psk_channel.ts";
+import {
+  type EapPskChannelKey,
+  eapPskChannelKey,
+  eapPskChannelOpen,
+  eapPskChannelSeal,
+} from "../keys/eap_psk_channel.ts";
 import {
   EAP_PSK_KEY_LENGTH,
   eapPskDeriveKeys,
-  eapPskKeySetup,
-  type EapPskLongTermKeys,
   eapPskMacs,
-  type EapPskSessionKeys,
+  type EapPskPreparedKeys,
+  eapPskPrepareKeys,
 } from "../keys/eap_psk_keys.ts";
 import { IntegrityError } from "../keys/integrity_error.ts";
 import { decodeEap, eapIdentity, type EapPacket, encodeEap } from "../wire/eap.ts";
@@ -65,6 +69,14 @@ export interface EapPskPeerOptions {
   readonly random: RandomBytes;
   /** When set, message 1 with any other ID_S is refused (RFC 4764 section 5.1). */
   readonly serverId?: string;
+  /**
+   * AK and KDK of `psk` already set up, from `eapPskPrepareKeys(psk)` (RFC 4764
+   * section 3.1: they depend on the PSK only): an MN running many sessions with one
+   * PSK sets them up once, ahead of its pre-authentications, instead of on receiving
+   * message 1. They must be those of `psk`, or MAC_P does not verify. Default: set up
+   * from `psk` with the first message 1.
+   */
+  readonly prepared?: Promise<EapPskPreparedKeys>;
 }
 
 /**
@@ -76,6 +88,13 @@ const _SERVER_NONCE = 0;
 const _utf8 = new TextEncoder();
 const _utf8Strict = new TextDecoder("utf-8", { fatal: true });
 
+/** The session keys as the peer keeps them: the TEK only as the channel's key. */
+interface _SessionKeys {
+  readonly channel: EapPskChannelKey;
+  readonly msk: Uint8Array;
+  readonly emsk: Uint8Array;
+}
+
 type _Phase =
   /** Waiting for Identity or message 1. */
   | { readonly name: "idle" }
@@ -85,8 +104,11 @@ type _Phase =
     readonly randS: Uint8Array;
     readonly randP: Uint8Array;
     readonly macS: Uint8Array;
-    /** TEK, MSK and EMSK, derived while message 2 travels (they need RAND_P only). */
-    readonly sessionKeys: Promise<EapPskSessionKeys>;
+    /**
+     * The TEK imported for the protected channel, MSK and EMSK: derived while message
+     * 2 travels (they need RAND_P only).
+     */
+    readonly sessionKeys: Promise<_SessionKeys>;
   }
   /** Message 4 sent with DONE_SUCCESS: waiting for EAP Success. */
   | { readonly name: "msg4-sent"; readonly msk: Uint8Array; readonly emsk: Uint8Array }
@@ -128,7 +150,7 @@ class _EapPskPeer implements EapPeer {
   readonly #psk: Uint8Array;
   readonly #random: RandomBytes;
   readonly #serverId: Uint8Array | undefined;
-  #longTerm: Promise<EapPskLongTermKeys> | undefined;
+  #prepared: Promise<EapPskPreparedKeys> | undefined;
   #phase: _Phase = { name: "idle" };
   /** The last Request answered and the Response sent, for retransmissions. */
   #last: { readonly request: Uint8Array; readonly response: Uint8Array } | undefined;
@@ -154,6 +176,7 @@ class _EapPskPeer implements EapPeer {
     this.#psk = options.psk.slice();
     this.#random = options.random;
     this.#serverId = options.serverId === undefined ? undefined : _utf8.encode(options.serverId);
+    this.#prepared = options.prepared;
   }
 
   handle(eap: Uint8Array): Promise<EapPeerStep> {
@@ -295,10 +318,18 @@ class _EapPskPeer implements EapPeer {
     if (!(randP instanceof Uint8Array) || randP.length !== EAP_PSK_RAND_LENGTH) {
       throw new RangeError(`Invalid random source: asked for ${EAP_PSK_RAND_LENGTH} bytes`);
     }
-    const { ak, kdk } = await this.#keys();
-    const sessionKeys = eapPskDeriveKeys(kdk, randP.slice());
+    const keys = await this.#keys();
+    const sessionKeys = eapPskDeriveKeys(keys, randP.slice()).then(
+      async ({ tek, msk, emsk }): Promise<_SessionKeys> => {
+        try {
+          return { channel: await eapPskChannelKey(tek), msk, emsk };
+        } finally {
+          tek.fill(0);
+        }
+      },
+    );
     sessionKeys.catch(() => {}); // awaited with message 3, where a rejection surfaces
-    const { macP, macS } = await eapPskMacs(ak, this.#idP, msg.idS, msg.randS, randP);
+    const { macP, macS } = await eapPskMacs(keys, this.#idP, msg.idS, msg.randS, randP);
     const reply: EapPskMessage2 = {
       t: 1,
       randS: msg.randS,
@@ -329,11 +360,11 @@ class _EapPskPeer implements EapPeer {
         reason: `EAP-PSK message 3 nonce ${msg.pchannel.nonce}, expected ${_SERVER_NONCE}`,
       };
     }
-    const { tek, msk, emsk } = await phase.sessionKeys;
+    const { channel, msk, emsk } = await phase.sessionKeys;
     let plaintext: Uint8Array;
     try {
       plaintext = await eapPskChannelOpen(
-        tek,
+        channel,
         msg.pchannel.nonce,
         eapPskHeader(request),
         msg.pchannel.encrypted,
@@ -361,7 +392,7 @@ class _EapPskPeer implements EapPeer {
       pchannel: { nonce, tag: new Uint8Array(16), encrypted: sealedPlaintext },
     };
     const header = eapPskHeaderFor(EapCode.Response, identifier, draft);
-    const sealed = await eapPskChannelSeal(tek, nonce, header, sealedPlaintext);
+    const sealed = await eapPskChannelSeal(channel, nonce, header, sealedPlaintext);
     const eap = _psk(identifier, {
       t: 3,
       randS: phase.randS,
@@ -371,9 +402,9 @@ class _EapPskPeer implements EapPeer {
     return { kind: "response", eap };
   }
 
-  #keys(): Promise<EapPskLongTermKeys> {
-    this.#longTerm ??= eapPskKeySetup(this.#psk);
-    return this.#longTerm;
+  #keys(): Promise<EapPskPreparedKeys> {
+    this.#prepared ??= eapPskPrepareKeys(this.#psk);
+    return this.#prepared;
   }
 }
 

@@ -17,12 +17,18 @@
  */
 import { ConfigError } from "../errors.ts";
 import { constantTimeEqual } from "../keys/constant_time.ts";
-import { eapPskChannelOpen, eapPskChannelSeal } from "../keys/eap_psk_channel.ts";
+import {
+  type EapPskChannelKey,
+  eapPskChannelKey,
+  eapPskChannelOpen,
+  eapPskChannelSeal,
+} from "../keys/eap_psk_channel.ts";
 import {
   EAP_PSK_KEY_LENGTH,
   eapPskDeriveKeys,
-  eapPskKeySetup,
   eapPskMacs,
+  type EapPskPreparedKeys,
+  eapPskPrepareKeys,
 } from "../keys/eap_psk_keys.ts";
 import { IntegrityError } from "../keys/integrity_error.ts";
 import { eapIdentity, encodeEap, readEapIdentity } from "../wire/eap.ts";
@@ -83,7 +89,8 @@ type _Phase =
   | {
     readonly name: "msg3-sent";
     readonly randS: Uint8Array;
-    readonly tek: Uint8Array;
+    /** The TEK, imported once for message 3 and message 4. */
+    readonly channel: EapPskChannelKey;
     readonly msk: Uint8Array;
     readonly identity: string;
   }
@@ -142,7 +149,33 @@ export function createEapPskServerFactory(
 ): EapAuthenticatorFactory {
   _checkServerId(options.serverId);
   const { serverId, lookup, random } = options;
-  return { create: () => new _EapPskServer({ serverId, lookup, random }) };
+  const prepared = new _PreparedKeys();
+  return { create: () => new _EapPskServer({ serverId, lookup, random }, prepared) };
+}
+
+/**
+ * The prepared AK and KDK of each PSK the lookup returned (RFC 4764 section 3.1: they
+ * depend on the PSK only), so that a conversation does not run the key setup again.
+ * Held weakly by the PSK array; an array whose bytes changed since (a key rotated in
+ * place) is set up again.
+ */
+class _PreparedKeys {
+  readonly #byPsk = new WeakMap<
+    Uint8Array,
+    { readonly psk: Uint8Array; readonly keys: Promise<EapPskPreparedKeys> }
+  >();
+
+  get(psk: Uint8Array): Promise<EapPskPreparedKeys> {
+    const entry = this.#byPsk.get(psk);
+    if (entry !== undefined && constantTimeEqual(entry.psk, psk)) return entry.keys;
+    const keys = eapPskPrepareKeys(psk);
+    this.#byPsk.set(psk, { psk: psk.slice(), keys });
+    // A failed set-up is not kept: the next conversation tries again.
+    keys.catch(() => {
+      if (this.#byPsk.get(psk)?.keys === keys) this.#byPsk.delete(psk);
+    });
+    return keys;
+  }
 }
 
 function _checkServerId(serverId: string): void {
@@ -161,9 +194,11 @@ class _EapPskServer implements EapAuthenticator {
   #request: Uint8Array | undefined;
   #phase: _Phase = { name: "new" };
   readonly #queue = new SerialQueue();
+  readonly #prepared: _PreparedKeys;
 
-  constructor(options: EapPskServerOptions) {
+  constructor(options: EapPskServerOptions, prepared: _PreparedKeys = new _PreparedKeys()) {
     _checkServerId(options.serverId);
+    this.#prepared = prepared;
     const start = options.identifierStart;
     if (start !== undefined && (!Number.isInteger(start) || start < 0 || start > 0xff)) {
       throw new ConfigError(
@@ -256,12 +291,19 @@ class _EapPskServer implements EapAuthenticator {
     if (!(psk instanceof Uint8Array) || psk.length !== EAP_PSK_KEY_LENGTH) {
       return this.#fail(`Unusable PSK for "${identity}": expected ${EAP_PSK_KEY_LENGTH} bytes`);
     }
-    const { ak, kdk } = await eapPskKeySetup(psk);
+    const keys = await this.#prepared.get(psk);
     // The session keys need KDK and RAND_P only: derived alongside the MACs (each
-    // WebCrypto call is a round trip to its threads), used only if MAC_P verifies.
-    const [{ macP, macS }, { tek, msk }] = await Promise.all([
-      eapPskMacs(ak, msg.idP, this.#idS, phase.randS, msg.randP),
-      eapPskDeriveKeys(kdk, msg.randP),
+    // WebCrypto call is a round trip to its threads), used only if MAC_P verifies;
+    // the TEK is imported once for messages 3 and 4.
+    const [{ macP, macS }, { channel, msk }] = await Promise.all([
+      eapPskMacs(keys, msg.idP, this.#idS, phase.randS, msg.randP),
+      eapPskDeriveKeys(keys, msg.randP).then(async ({ tek, msk }) => {
+        try {
+          return { channel: await eapPskChannelKey(tek), msk };
+        } finally {
+          tek.fill(0);
+        }
+      }),
     ]);
     if (!constantTimeEqual(macP, msg.macP)) {
       return this.#fail(`EAP-PSK MAC_P does not verify for "${identity}": wrong PSK`);
@@ -275,8 +317,8 @@ class _EapPskServer implements EapAuthenticator {
       pchannel: { nonce: _SERVER_NONCE, tag: new Uint8Array(16), encrypted: plaintext },
     };
     const header = eapPskHeaderFor(EapCode.Request, identifier, draft);
-    const sealed = await eapPskChannelSeal(tek, _SERVER_NONCE, header, plaintext);
-    this.#phase = { name: "msg3-sent", randS: phase.randS, tek, msk, identity };
+    const sealed = await eapPskChannelSeal(channel, _SERVER_NONCE, header, plaintext);
+    this.#phase = { name: "msg3-sent", randS: phase.randS, channel, msk, identity };
     return this.#sendPsk(encodeEapPsk({
       t: 2,
       randS: phase.randS,
@@ -301,7 +343,7 @@ class _EapPskServer implements EapAuthenticator {
     let plaintext: Uint8Array;
     try {
       plaintext = await eapPskChannelOpen(
-        phase.tek,
+        phase.channel,
         msg.pchannel.nonce,
         eapPskHeader(bytes),
         msg.pchannel.encrypted,

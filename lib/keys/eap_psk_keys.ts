@@ -27,6 +27,7 @@ import {
   _cmacSubkeys,
   _ctrKeyStream,
   _importAesCtrKey,
+  type _Subkeys,
 } from "./_aes.ts";
 import { _concat, _requireBytes, _requireLength } from "./_bytes.ts";
 import { aesCmac } from "./cmac.ts";
@@ -82,10 +83,58 @@ export async function eapPskKeySetup(psk: Uint8Array): Promise<EapPskLongTermKey
 }
 
 /**
+ * The long-term keys of one PSK imported for use (RFC 4764 section 3.1): AK as an
+ * AES-128 key with its CMAC subkeys (for MAC_P and MAC_S), KDK as an AES-CTR key (for
+ * the session keys). AK and KDK depend on the PSK only, so they are set up once per
+ * PSK and serve every session: the key setup and the key imports leave the
+ * authentication's critical path. The keys are non-extractable; hold the object as
+ * carefully as the PSK.
+ */
+export interface EapPskPreparedKeys {
+  /** AK as an AES-128 key (`importAesKey`). */
+  readonly ak: CryptoKey;
+  /** The CMAC subkeys of AK (RFC 4493 section 2.3). */
+  readonly akSubkeys: _Subkeys;
+  /** KDK as an AES-CTR key, for the modified counter mode of section 3.2. */
+  readonly kdk: CryptoKey;
+}
+
+/**
+ * Runs the key setup of the PSK (RFC 4764 section 3.1) and imports AK and KDK once, for
+ * every session with this PSK; the raw AK and KDK are wiped.
+ *
+ * @param psk the 16-byte pre-shared key
+ * @returns the prepared AK (with its CMAC subkeys) and KDK
+ * @throws {RangeError} when `psk` is not 16 bytes
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * const psk = new Uint8Array(16).fill(0x11);
+ * const randP = new Uint8Array(16).fill(0x22);
+ * const prepared = await eapPskPrepareKeys(psk);
+ * // The prepared keys and the raw ones derive the same session keys.
+ * const { kdk } = await eapPskKeySetup(psk);
+ * assertEquals(await eapPskDeriveKeys(prepared, randP), await eapPskDeriveKeys(kdk, randP));
+ * ```
+ */
+export async function eapPskPrepareKeys(psk: Uint8Array): Promise<EapPskPreparedKeys> {
+  const { ak, kdk } = await eapPskKeySetup(psk);
+  try {
+    const [akKey, kdkKey] = await Promise.all([importAesKey(ak), _importAesCtrKey(kdk)]);
+    return { ak: akKey, akSubkeys: await _cmacSubkeys(akKey), kdk: kdkKey };
+  } finally {
+    ak.fill(0);
+    kdk.fill(0);
+  }
+}
+
+/**
  * Derives TEK, MSK and EMSK from KDK and the peer's RAND_P with the "modified
  * counter mode" (RFC 4764 section 3.2).
  *
- * @param kdk the 16-byte key-derivation key from {@link eapPskKeySetup}
+ * @param kdk the 16-byte key-derivation key from {@link eapPskKeySetup}, or the
+ *   prepared keys from {@link eapPskPrepareKeys}
  * @param randP the peer's 16-byte random number RAND_P (from EAP-PSK message 2)
  * @returns TEK (16 bytes), MSK (64 bytes) and EMSK (64 bytes)
  * @throws {RangeError} when `kdk` or `randP` is not 16 bytes
@@ -99,12 +148,12 @@ export async function eapPskKeySetup(psk: Uint8Array): Promise<EapPskLongTermKey
  * ```
  */
 export async function eapPskDeriveKeys(
-  kdk: Uint8Array,
+  kdk: Uint8Array | EapPskPreparedKeys,
   randP: Uint8Array,
 ): Promise<EapPskSessionKeys> {
-  _requireLength(kdk, EAP_PSK_KEY_LENGTH, "EAP-PSK KDK");
+  if (kdk instanceof Uint8Array) _requireLength(kdk, EAP_PSK_KEY_LENGTH, "EAP-PSK KDK");
   _requireLength(randP, EAP_PSK_KEY_LENGTH, "EAP-PSK RAND_P");
-  const key = await _importAesCtrKey(kdk);
+  const key = kdk instanceof Uint8Array ? await _importAesCtrKey(kdk) : kdk.kdk;
   // X = E_KDK(RAND_P): the first block of the counter-mode key stream from RAND_P.
   const x = await _ctrKeyStream(key, randP, 1);
   // X XOR c_i for i = 1..9 differ from X in the low 4 bits only, so they are among the
@@ -205,7 +254,8 @@ export interface EapPskMacs {
  * (check MAC_P, send MAC_S) and what the peer can compute on sending message 2
  * (send MAC_P, expect MAC_S). Same values as {@link eapPskMacP} and {@link eapPskMacS}.
  *
- * @param ak the 16-byte authentication key
+ * @param ak the 16-byte authentication key, or the prepared keys from
+ *   {@link eapPskPrepareKeys}
  * @param idP the peer's NAI ID_P, as sent on the wire
  * @param idS the server's NAI ID_S, as sent on the wire
  * @param randS the server's 16-byte RAND_S
@@ -226,19 +276,26 @@ export interface EapPskMacs {
  * ```
  */
 export async function eapPskMacs(
-  ak: Uint8Array,
+  ak: Uint8Array | EapPskPreparedKeys,
   idP: Uint8Array,
   idS: Uint8Array,
   randS: Uint8Array,
   randP: Uint8Array,
 ): Promise<EapPskMacs> {
-  _requireLength(ak, EAP_PSK_KEY_LENGTH, "EAP-PSK AK");
+  if (ak instanceof Uint8Array) _requireLength(ak, EAP_PSK_KEY_LENGTH, "EAP-PSK AK");
   _requireBytes(idP, "EAP-PSK ID_P");
   _requireBytes(idS, "EAP-PSK ID_S");
   _requireLength(randS, EAP_PSK_KEY_LENGTH, "EAP-PSK RAND_S");
   _requireLength(randP, EAP_PSK_KEY_LENGTH, "EAP-PSK RAND_P");
-  const key = await importAesKey(ak);
-  const subkeys = await _cmacSubkeys(key);
+  let key: CryptoKey;
+  let subkeys: _Subkeys;
+  if (ak instanceof Uint8Array) {
+    key = await importAesKey(ak);
+    subkeys = await _cmacSubkeys(key);
+  } else {
+    key = ak.ak;
+    subkeys = ak.akSubkeys;
+  }
   const [macP, macS] = await Promise.all([
     _cmac(key, subkeys, _concat(idP, idS, randS, randP)),
     _cmac(key, subkeys, _concat(idS, randP)),

@@ -63,7 +63,21 @@ export async function eaxEncrypt(
   _requireBytes(plaintext, "EAX plaintext");
   _requireBytes(nonce, "EAX nonce");
   _requireBytes(header, "EAX header");
-  const subkeys = await _cmacSubkeys(key);
+  return await _eaxSeal(key, await _cmacSubkeys(key), nonce, header, plaintext, tagLength);
+}
+
+/**
+ * EAX encryption with the CMAC subkeys of `key` already computed (they depend on the
+ * key only: a key used twice computes them once). Arguments are checked by the caller.
+ */
+export async function _eaxSeal(
+  key: CryptoKey,
+  subkeys: _Subkeys,
+  nonce: Uint8Array,
+  header: Uint8Array,
+  plaintext: Uint8Array,
+  tagLength: number,
+): Promise<EaxSealed> {
   let n: Uint8Array;
   let h: Uint8Array;
   let ciphertext: Uint8Array<ArrayBuffer>;
@@ -130,7 +144,21 @@ export async function eaxDecrypt(
   _requireBytes(nonce, "EAX nonce");
   _requireBytes(header, "EAX header");
   _requireBytes(ciphertext, "EAX ciphertext");
-  const subkeys = await _cmacSubkeys(key);
+  return await _eaxOpen(key, await _cmacSubkeys(key), nonce, header, ciphertext, tag);
+}
+
+/**
+ * EAX decryption with the CMAC subkeys of `key` already computed (see
+ * {@link _eaxSeal}). Arguments are checked by the caller.
+ */
+export async function _eaxOpen(
+  key: CryptoKey,
+  subkeys: _Subkeys,
+  nonce: Uint8Array,
+  header: Uint8Array,
+  ciphertext: Uint8Array,
+  tag: Uint8Array,
+): Promise<Uint8Array<ArrayBuffer>> {
   const short = ciphertext.length <= _BLOCK;
   // For a short message the one key-stream block, E_K(N'), comes with N'; it is
   // applied only once the tag has verified.

@@ -80,7 +80,8 @@ export interface MpaSaKeyMaterial {
  * Derives the MN-CA key: prf+(MSK, "MPA MN-CA key" | 0x00 | SessionId | CTN), 32
  * bytes (RFC 6252 section 6.3 step 1).
  *
- * @param msk the MSK of the pre-authentication (at least 64 bytes)
+ * @param msk the MSK of the pre-authentication (at least 64 bytes), or `importPrfKey`
+ *   of it
  * @param sessionId the PANA Session Identifier, a 32-bit unsigned integer
  * @param ctn the CTN's network identifier (non-empty, no NUL)
  * @returns the 32-byte MN-CA key
@@ -97,7 +98,7 @@ export interface MpaSaKeyMaterial {
  * ```
  */
 export async function mnCaKey(
-  msk: Uint8Array,
+  msk: Uint8Array | CryptoKey,
   sessionId: number,
   ctn: string,
 ): Promise<Uint8Array<ArrayBuffer>> {
@@ -108,7 +109,8 @@ export async function mnCaKey(
  * Derives the MN-AR key: prf+(MSK, "MPA MN-AR key" | 0x00 | SessionId | CTN), 32
  * bytes (RFC 6252 section 6.3 step 1).
  *
- * @param msk the MSK of the pre-authentication (at least 64 bytes)
+ * @param msk the MSK of the pre-authentication (at least 64 bytes), or `importPrfKey`
+ *   of it
  * @param sessionId the PANA Session Identifier, a 32-bit unsigned integer
  * @param ctn the CTN's network identifier (non-empty, no NUL)
  * @returns the 32-byte MN-AR key
@@ -122,7 +124,7 @@ export async function mnCaKey(
  * ```
  */
 export async function mnArKey(
-  msk: Uint8Array,
+  msk: Uint8Array | CryptoKey,
   sessionId: number,
   ctn: string,
 ): Promise<Uint8Array<ArrayBuffer>> {
@@ -132,7 +134,8 @@ export async function mnArKey(
 /**
  * Derives both keys of an MPA-SA at once ({@link mnCaKey} and {@link mnArKey}).
  *
- * @param msk the MSK of the pre-authentication (at least 64 bytes)
+ * @param msk the MSK of the pre-authentication (at least 64 bytes), or `importPrfKey`
+ *   of it
  * @param sessionId the PANA Session Identifier, a 32-bit unsigned integer
  * @param ctn the CTN's network identifier (non-empty, no NUL)
  * @returns the MN-CA key and the MN-AR key
@@ -148,7 +151,7 @@ export async function mnArKey(
  * ```
  */
 export async function mpaSaKeyMaterial(
-  msk: Uint8Array,
+  msk: Uint8Array | CryptoKey,
   sessionId: number,
   ctn: string,
 ): Promise<MpaSaKeyMaterial> {
@@ -220,11 +223,11 @@ export async function transientSessionKey(
 
 async function _mpaSaKey(
   label: string,
-  msk: Uint8Array,
+  msk: Uint8Array | CryptoKey,
   sessionId: number,
   ctn: string,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  _requireMinLength(msk, MSK_MIN_LENGTH, "MSK");
+  if (msk instanceof Uint8Array) _requireMinLength(msk, MSK_MIN_LENGTH, "MSK");
   _requireUint32(sessionId, "PANA session id");
   _requireLabelText(ctn, "CTN identifier");
   const seed = _concat(_utf8(label), new Uint8Array(1), _uint32be(sessionId), _utf8(ctn));

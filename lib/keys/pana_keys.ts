@@ -37,7 +37,7 @@ export const MSK_MIN_LENGTH = 64;
 /**
  * Derives PANA_AUTH_KEY from the MSK (RFC 5191 section 5.3).
  *
- * @param msk the EAP Master Session Key (at least 64 bytes)
+ * @param msk the EAP Master Session Key (at least 64 bytes), or `importPrfKey` of it
  * @param iPar the initial PANA-Auth-Request (S flag set), the whole message as sent
  * @param iPan the initial PANA-Auth-Answer (S flag set), the whole message as sent
  * @param pacNonce the value of the PaC's Nonce AVP
@@ -60,14 +60,14 @@ export const MSK_MIN_LENGTH = 64;
  * ```
  */
 export async function panaAuthKey(
-  msk: Uint8Array,
+  msk: Uint8Array | CryptoKey,
   iPar: Uint8Array,
   iPan: Uint8Array,
   pacNonce: Uint8Array,
   paaNonce: Uint8Array,
   keyId: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  _requireMinLength(msk, MSK_MIN_LENGTH, "MSK");
+  if (msk instanceof Uint8Array) _requireMinLength(msk, MSK_MIN_LENGTH, "MSK");
   _requireMinLength(iPar, 1, "initial PANA-Auth-Request");
   _requireMinLength(iPan, 1, "initial PANA-Auth-Answer");
   _requireMinLength(pacNonce, 1, "PaC nonce");
@@ -82,7 +82,7 @@ export async function panaAuthKey(
  * 5191 section 5.3): the first 16 bytes of HMAC-SHA-256 over the message. The
  * caller passes the whole message with the AUTH AVP present and its value zeroed.
  *
- * @param authKey the 32-byte PANA_AUTH_KEY
+ * @param authKey the 32-byte PANA_AUTH_KEY, or `importPrfKey` of it
  * @param message the PANA message, AUTH AVP value zeroed
  * @returns the 16-byte AUTH AVP value
  * @throws {RangeError} when `authKey` is not 32 bytes
@@ -95,10 +95,12 @@ export async function panaAuthKey(
  * ```
  */
 export async function panaAuthAvp(
-  authKey: Uint8Array,
+  authKey: Uint8Array | CryptoKey,
   message: Uint8Array,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  _requireLength(authKey, PANA_AUTH_KEY_LENGTH, "PANA_AUTH_KEY");
+  if (authKey instanceof Uint8Array) {
+    _requireLength(authKey, PANA_AUTH_KEY_LENGTH, "PANA_AUTH_KEY");
+  }
   _requireBytes(message, "PANA message");
   return (await prfHmacSha256(authKey, message)).slice(0, PANA_AUTH_AVP_LENGTH);
 }
@@ -107,7 +109,7 @@ export async function panaAuthAvp(
  * Verifies a received AUTH AVP value (RFC 5191 section 5.3), comparing in constant
  * time. A value of the wrong length does not verify.
  *
- * @param authKey the 32-byte PANA_AUTH_KEY
+ * @param authKey the 32-byte PANA_AUTH_KEY, or `importPrfKey` of it
  * @param message the received PANA message with its AUTH AVP value zeroed
  * @param received the AUTH AVP value as received
  * @returns true when `received` is the AUTH value of `message` under `authKey`
@@ -125,7 +127,7 @@ export async function panaAuthAvp(
  * ```
  */
 export async function verifyPanaAuth(
-  authKey: Uint8Array,
+  authKey: Uint8Array | CryptoKey,
   message: Uint8Array,
   received: Uint8Array,
 ): Promise<boolean> {

@@ -20,7 +20,7 @@ export const PRF_PLUS_MAX_LENGTH = 255 * PRF_HMAC_SHA2_256_LENGTH;
 /**
  * Computes PRF_HMAC_SHA2_256(key, data), i.e. HMAC-SHA-256 (RFC 2104, RFC 4868).
  *
- * @param key the HMAC key (at least one byte; copied)
+ * @param key the HMAC key (at least one byte; copied), or {@link importPrfKey} of it
  * @param data the data to authenticate
  * @returns the 32-byte MAC
  * @throws {RangeError} when `key` is empty
@@ -36,11 +36,11 @@ export const PRF_PLUS_MAX_LENGTH = 255 * PRF_HMAC_SHA2_256_LENGTH;
  * ```
  */
 export async function prfHmacSha256(
-  key: Uint8Array,
+  key: Uint8Array | CryptoKey,
   data: Uint8Array,
 ): Promise<Uint8Array<ArrayBuffer>> {
   _requireBytes(data, "PRF data");
-  const hmac = await _importHmacKey(key);
+  const hmac = key instanceof Uint8Array ? await importPrfKey(key) : _checkPrfKey(key);
   return new Uint8Array(await crypto.subtle.sign("HMAC", hmac, _copy(data)));
 }
 
@@ -48,7 +48,7 @@ export async function prfHmacSha256(
  * Expands `key` and `seed` into `length` bytes with prf+ over PRF_HMAC_SHA2_256
  * (RFC 7296 section 2.13).
  *
- * @param key the PRF key K (at least one byte; copied)
+ * @param key the PRF key K (at least one byte; copied), or {@link importPrfKey} of it
  * @param seed the seed S
  * @param length the number of bytes wanted, 1 to 8160 (255 blocks of 32)
  * @returns the first `length` bytes of T1 | T2 | ...
@@ -66,7 +66,7 @@ export async function prfHmacSha256(
  * ```
  */
 export async function prfPlus(
-  key: Uint8Array,
+  key: Uint8Array | CryptoKey,
   seed: Uint8Array,
   length: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
@@ -76,7 +76,7 @@ export async function prfPlus(
       `Invalid prf+ length: expected 1 to ${PRF_PLUS_MAX_LENGTH} bytes, got ${length}`,
     );
   }
-  const hmac = await _importHmacKey(key);
+  const hmac = key instanceof Uint8Array ? await importPrfKey(key) : _checkPrfKey(key);
   const blocks = Math.ceil(length / PRF_HMAC_SHA2_256_LENGTH);
   const out = new Uint8Array(blocks * PRF_HMAC_SHA2_256_LENGTH);
   let previous: Uint8Array = new Uint8Array(0);
@@ -88,7 +88,26 @@ export async function prfPlus(
   return out.slice(0, length);
 }
 
-async function _importHmacKey(key: Uint8Array): Promise<CryptoKey> {
+/**
+ * Imports a PRF key once for HMAC-SHA-256 (non-extractable, sign only): several PRF
+ * computations under one key (the MSK for PANA_AUTH_KEY and the MPA-SA keys, one
+ * PANA_AUTH_KEY for a message's AUTH check and the answer's AUTH) then share one
+ * WebCrypto import.
+ *
+ * @param key the key (at least one byte; copied)
+ * @returns the HMAC-SHA-256 key for {@link prfHmacSha256} and {@link prfPlus}
+ * @throws {RangeError} when `key` is empty
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "npm:deno-std@1.4.0/assert/mod.js";
+ * const raw = new Uint8Array(32).fill(7);
+ * const key = await importPrfKey(raw);
+ * const seed = new Uint8Array([1, 2, 3]);
+ * assertEquals(await prfPlus(key, seed, 40), await prfPlus(raw, seed, 40));
+ * ```
+ */
+export async function importPrfKey(key: Uint8Array): Promise<CryptoKey> {
   _requireMinLength(key, 1, "HMAC-SHA-256 key");
   return await crypto.subtle.importKey(
     "raw",
@@ -97,4 +116,20 @@ async function _importHmacKey(key: Uint8Array): Promise<CryptoKey> {
     false,
     ["sign"],
   );
+}
+
+/** Refuses a CryptoKey that is not an HMAC-SHA-256 signing key. */
+function _checkPrfKey(key: CryptoKey): CryptoKey {
+  const algorithm = key?.algorithm as Partial<HmacKeyAlgorithm> | undefined;
+  if (
+    algorithm?.name !== "HMAC" || algorithm.hash?.name !== "SHA-256" ||
+    !key.usages.includes("sign")
+  ) {
+    throw new TypeError(
+      `Invalid PRF key: expected an HMAC-SHA-256 key from importPrfKey, got ${
+        algorithm?.name ?? "no algorithm"
+      }`,
+    );
+  }
+  return key;
 }

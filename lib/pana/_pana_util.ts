@@ -53,7 +53,7 @@ export function _sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export async function _signPana(
   msg: PanaMessage,
-  authKey: Uint8Array,
+  authKey: Uint8Array | CryptoKey,
   maxLength: number,
 ): Promise<Uint8Array> {
   const bytes = encodePana({
@@ -72,7 +72,7 @@ export type _AuthCheck = "ok" | "missing" | "wrong";
 /** Verifies the AUTH AVP of a received, already decoded message (RFC 5191 section 5.3). */
 export async function _verifyPana(
   bytes: Uint8Array,
-  authKey: Uint8Array,
+  authKey: Uint8Array | CryptoKey,
   maxLength: number,
 ): Promise<_AuthCheck> {
   let at;

@@ -61,6 +61,7 @@ import type {
 import { ConfigError } from "../errors.ts";
 import { type MpaSaKeyMaterial, mpaSaKeyMaterial } from "../keys/mpa_keys.ts";
 import { MSK_MIN_LENGTH, panaAuthKey } from "../keys/pana_keys.ts";
+import { importPrfKey } from "../keys/prf_plus.ts";
 import {
   decodePana,
   encodePana,
@@ -1079,11 +1080,13 @@ export class PanaPaaMachine {
     }
     const keyId = this.#nextKeyId;
     this.#nextKeyId = this.#nextKeyId >= 0xffffffff ? 1 : this.#nextKeyId + 1;
+    // One import of the MSK serves the three PRF computations.
+    const mskKey = await importPrfKey(msk);
     const [authKey, keys] = await Promise.all([
-      panaAuthKey(msk, iPar, iPan, pacNonce, paaNonce, keyId),
+      panaAuthKey(mskKey, iPar, iPan, pacNonce, paaNonce, keyId),
       // RFC 6252 section 6.3 step 1: the MSK is here, so are both keys; hand them out
       // before the final PAR, which lets the MN start using them.
-      mpaSaKeyMaterial(msk, s.id, this.#ctn),
+      mpaSaKeyMaterial(mskKey, s.id, this.#ctn),
     ]);
     s.keyId = keyId;
     s.authKey = authKey;

@@ -56,6 +56,7 @@ import type { EapPeer, EapPeerStep, RandomBytes } from "../eap/eap_method.ts";
 import { ConfigError, ProtocolViolationError } from "../errors.ts";
 import { type MpaSaKeyMaterial, mpaSaKeyMaterial } from "../keys/mpa_keys.ts";
 import { MSK_MIN_LENGTH, panaAuthKey } from "../keys/pana_keys.ts";
+import { importPrfKey } from "../keys/prf_plus.ts";
 import {
   decodePana,
   encodePana,
@@ -951,15 +952,18 @@ export class PanaPacMachine {
     }
     const sessionId = msg.sessionId;
     // Independent WebCrypto work runs concurrently (each call costs a round trip to
-    // WebCrypto's threads): PANA_AUTH_KEY with the MPA-SA keys, then the final PAR's
-    // AUTH check with the final PAN's AUTH. Nothing is sent nor kept unless the AUTH
-    // of the final PAR verifies.
+    // WebCrypto's threads), and each key is imported once: the MSK for PANA_AUTH_KEY
+    // and the MPA-SA keys, then PANA_AUTH_KEY for the final PAR's AUTH check and the
+    // final PAN's AUTH. Nothing is sent nor kept unless the AUTH of the final PAR
+    // verifies.
+    const mskKey = await importPrfKey(step.msk);
     const [authKey, keys] = await Promise.all([
-      panaAuthKey(step.msk, this.#iPar, this.#iPan, pacNonce, paaNonce, keyId.value),
-      mpaSaKeyMaterial(step.msk, sessionId, this.#ctn),
+      panaAuthKey(mskKey, this.#iPar, this.#iPan, pacNonce, paaNonce, keyId.value),
+      mpaSaKeyMaterial(mskKey, sessionId, this.#ctn),
     ]);
+    const authHmac = await importPrfKey(authKey);
     const [check, pan] = await Promise.all([
-      _verifyPana(bytes, authKey, this.#maxLength),
+      _verifyPana(bytes, authHmac, this.#maxLength),
       _signPana(
         {
           flags: panaFlags({ complete: true, preauth: this.#preauth }),
@@ -968,7 +972,7 @@ export class PanaPacMachine {
           seq: msg.seq,
           avps: [{ kind: "keyId", value: keyId.value }],
         },
-        authKey,
+        authHmac,
         this.#maxLength,
       ),
     ]);

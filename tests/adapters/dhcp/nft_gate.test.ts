@@ -200,6 +200,42 @@ describe.skipIf(!runnable)("NftGate in a namespace (RFC 6252 section 7.3.3)", ()
     expect((await gate.list()).map((e) => e.address)).toEqual(["10.0.1.5"]);
   });
 
+  it("needs root and nft (runs in CI): inProcess changes the set through libnftables in the gate's namespace only; nft's refusal is an NftGateError", async () => {
+    await using gate = await NftGate.install({
+      netns: topology.ca,
+      table: "mpa_ca_l",
+      inProcess: true,
+    });
+    expect([gate.inProcess, gate.persistent]).toEqual([true, false]);
+    await gate.allow("10.0.1.2", 60_000);
+    await gate.allow("10.0.1.3", 60_000);
+    await gate.allow("10.0.1.3", 120_000); // re-admitted with the new timeout
+    await gate.revoke("10.0.1.2");
+    const entries = await gate.list();
+    expect(entries.map((e) => e.address)).toEqual(["10.0.1.3"]);
+    expect(entries[0]?.expiresInMs).toBeGreaterThan(60_000);
+    // This process's own namespace is untouched (the table lives in the CA's).
+    const here = new Deno.Command("nft", { args: ["list", "tables"] }).outputSync();
+    expect(new TextDecoder().decode(here.stdout)).not.toContain("mpa_ca_l");
+    await topology.exec(topology.ca, ["nft", "delete", "table", "inet", "mpa_ca_l"]);
+    const error = await gate.allow("10.0.1.4", 60_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NftGateError);
+    expect((error as NftGateError).stderr).toMatch(/No such file|does not exist/);
+    expect(gate.inProcess).toBe(true);
+  });
+
+  it("needs root and nft (runs in CI): inProcess falls back to nft -i when libnftables cannot be loaded", async () => {
+    await using gate = await NftGate.install({
+      netns: topology.ca,
+      table: "mpa_ca_m",
+      inProcess: true,
+      library: "libmpa-no-such-nftables.so",
+    });
+    expect([gate.inProcess, gate.persistent]).toEqual([false, true]);
+    await gate.allow("10.0.1.2", 60_000);
+    expect((await gate.list()).map((e) => e.address)).toEqual(["10.0.1.2"]);
+  });
+
   it("needs root and nft (runs in CI): without a working nft -i, each change runs a one-shot nft", async () => {
     const dir = await Deno.makeTempDir({ prefix: "mpaca-nft-" });
     try {

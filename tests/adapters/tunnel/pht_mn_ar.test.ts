@@ -467,6 +467,61 @@ describe("PHT copy-and-forward through the tunnel to a prepared interface (RFC 6
     await until("packet 20", () => mnPackets.length === 21);
   });
 
+  it("deletes the tunnel from the copy socket after a sudden disconnection (close via copy)", async () => {
+    const deleted: PhtArTunnel[] = [];
+    const down: string[] = [];
+    const whileDown: string[] = [];
+    const mnPackets: Uint8Array[] = [];
+    const ar: PhtAr = await PhtAr.listen({
+      listen: { address: "127.0.0.1", port: 0 },
+      keys: (id) => (id === SESSION ? RAW : undefined),
+      onTunnelDeleted: (t) => void deleted.push(t),
+      onTunnelDown: (_t, reason) => {
+        down.push(reason);
+        // The route into the tunnel is being removed: a packet routed there meanwhile
+        // is still tunnelled and copied (no gap between the tunnel and the link).
+        whileDown.push(ar.deliver(ipv4(CN, NCOA, 99)));
+      },
+    });
+    const mn = new PhtTunnelManager({
+      sessionId: () => SESSION,
+      onPacket: (_h, p) => mnPackets.push(p),
+      timeoutMs: 200,
+    });
+    cleanups.push(async () => {
+      await mn[Symbol.asyncDispose]();
+      await ar.close();
+    });
+    const handle = await mn.open("net-b", {
+      oCoA: "127.0.0.1",
+      nCoA: NCOA,
+      ar: { address: "127.0.0.1", port: ar.address.port },
+    }, await importMnArKey(RAW));
+    await mn.startCopy(handle, { address: "127.0.0.2" });
+    for (let i = 0; i < 5; i++) expect(ar.deliver(ipv4(CN, NCOA, i))).toBe("copied");
+    await until("5 packets, 5 duplicates", () => mn.stats().duplicates === 5);
+    await mn.close(handle, { via: "copy" });
+    // The delete came from the prepared interface's socket, and its ack reached it.
+    expect(deleted.map((t) => t.peer.address)).toEqual(["127.0.0.2"]);
+    expect(down).toEqual(["deleted"]);
+    expect(whileDown).toEqual(["copied"]);
+    expect(ar.tunnels()).toEqual([]);
+    expect(mn.stats().retransmissions).toBe(0);
+    // Copying ended with the tunnel: the nCoA is no longer the AR's to tunnel.
+    expect(ar.deliver(ipv4(CN, NCOA, 5))).toBe("no-tunnel");
+    // Packet 99's copy left before the delete-ack, on the same way: it was delivered.
+    expect(mnPackets.map(idOf).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 99]);
+  });
+
+  it("close via copy without a copy socket uses the tunnel's own socket", async () => {
+    const r = await rig();
+    const handle = await r.open();
+    await r.mn.close(handle, { via: "copy" });
+    expect(r.deleted.length).toBe(1);
+    expect(r.down.map((d) => d.reason)).toEqual(["deleted"]);
+    expect(r.mn.handles()).toEqual([]);
+  });
+
   it("falls back to telling the AR the address when the MN cannot listen there", async () => {
     const r = await rig();
     const handle = await r.open();

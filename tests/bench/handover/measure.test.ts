@@ -113,6 +113,65 @@ describe("ping-pong switches (RFC 6252 C.1)", () => {
   });
 });
 
+describe("ping-pong with tunnels re-opened from the current network (RFC 6252 C.1, C.2)", () => {
+  it("cuts each dwell halfway between the previous switch and the re-open, not the execution", () => {
+    const sent = Array.from({ length: 150 }, (_, i) => [i, i * 20] as const);
+    // Packet 90 (sent at 1800) is lost as the tunnel is re-opened for the 2nd switch.
+    const arrivals = sent.filter(([s]) => s !== 90).map(([s, t]) => [s, t + 5, 0] as const);
+    const sw = (t: number, prepareStart?: number) => ({
+      buProactive: true,
+      executeStart: t,
+      ...(prepareStart === undefined ? {} : { prepareStart }),
+      link: [t, t + 2] as const,
+      assigned: t + 3,
+      l3Done: t + 4,
+    });
+    // The 2nd switch's slice starts at (1504 + 1800) / 2 = 1652, at its re-open's
+    // half-dwell; cut at its execution it would start at (1504 + 2500) / 2 = 2002 and
+    // packet 90 would count against the 1st switch.
+    const m = measureLegs({
+      sent,
+      arrivals,
+      before: sw(100),
+      legs: [sw(1500, 800), sw(2500, 1800)],
+      intervalMs: 20,
+    });
+    expect(m.map((x) => x.lost)).toEqual([0, 1]);
+  });
+});
+
+describe("multi-interface copy-and-forward (RFC 6252 section 7.6.2)", () => {
+  it("reports the dedup window's drops apart from the duplicates that reached the MN", () => {
+    const sent = Array.from({ length: 100 }, (_, i) => [i, i * 20] as const);
+    const arrivals = sent.map(([s, t]) => [s, t + 5, 0] as const);
+    const m = measureRun({
+      sent,
+      arrivals: [...arrivals, [60, 1206, 1] as const],
+      intervalMs: 20,
+      trace: {
+        buProactive: true,
+        copy: [400, 405],
+        executeStart: 1000,
+        link: [1000, 1003],
+        assigned: 1003,
+        tunnelDeleted: 1010,
+        copyStopped: 1010,
+        dedupDropped: 25,
+        direct: 1025,
+        l3Done: 1025,
+      },
+    });
+    expect(m).toMatchObject({
+      lost: 0,
+      duplicated: 1,
+      dedupDropped: 25,
+      copyAfterDisconnectMs: 10,
+      linkSwitchMs: 3,
+      l3HandoverMs: 22,
+    });
+  });
+});
+
 describe("the wan router's delay line (no netem: delay in user space on the path)", () => {
   it("one-way delay is half the RTT of the path a packet's source or destination is on", () => {
     const rules = [{ cidr: "10.9.0.0/24", rttMs: 100 }, { cidr: "10.9.1.0/24", rttMs: 40 }];

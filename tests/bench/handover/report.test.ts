@@ -156,8 +156,49 @@ describe("the handover report (RFC 6252 Appendix C.5, Figures 6, 7 and 10)", () 
     });
     const section = markdown.split("## Ping-pong")[1]!.split("## Timelines")[0]!;
     expect(section).toContain("1500 ms apart");
-    expect(section).toContain("| sip | local | B->A | 1 | 6 / 6 | 140.0 / 140.0 |");
+    expect(section).toContain("| sip | local | B->A | 1 | 6 / 6 | 0 / 0 | 1 / 1 | 140.0 / 140.0 |");
     expect(section.match(/\| sip \| local \|/g)).toHaveLength(3);
+    expect(section).toContain("does NOT re-open"); // these legs have no prepareStart
+    const reopened = legs.map((l) => ({ ...l, trace: { ...l.trace, prepareStart: 1 } }));
+    const again = renderReport({
+      ...results,
+      scenarios: [{ id: "ping-pong", protocol: "sip", aaa: "local", runs: reopened }],
+    }).markdown;
+    expect(again).toContain("re-opens the proactive tunnel to the retained target");
+  });
+
+  it("multi-interface (RFC 6252 section 7.6.2): a table with dedup drops, a goal, a timeline", () => {
+    const mi = (m: Partial<RunMetrics>): RunRecord => ({
+      ...run({ ...m, dedupDropped: 25, copyAfterDisconnectMs: 4 }),
+      trace: {
+        ...trace,
+        copy: [400, 405],
+        copyStopped: trace.link[1] + 2,
+        dedupDropped: 25,
+        direct: trace.l3Done,
+      },
+    });
+    const r: TestbedResults = {
+      ...results,
+      scenarios: [{
+        id: "multi-interface",
+        protocol: "mip6",
+        aaa: "local",
+        runs: [mi({ interruptionMs: 22 }), mi({ interruptionMs: 24 })],
+      }],
+    };
+    const { markdown, svgs } = renderReport(r);
+    const section = markdown.split("## Multi-interface copy-and-forward")[1]!.split("## ")[0]!;
+    expect(section).toContain("| mip6 | local | 2 | 0 | 0 / 0 | 0 / 0 | 25 / 25 | 23.0 / 24.0 |");
+    const goal = goals(r).find((g) => g.goal.startsWith("Multi-interface"));
+    expect(goal).toMatchObject({ status: "met" });
+    expect(goal?.detail).toContain("dropped 50 copies");
+    const lossy = { ...r, scenarios: [{ ...r.scenarios[0]!, runs: [mi({ lost: 1 })] }] };
+    expect(goals(lossy).find((g) => g.goal.startsWith("Multi-interface"))?.status).toBe("missed");
+    const svg = svgs["timeline-multi-interface-mip6-local.svg"]!;
+    expect(wellFormed(svg)).toBe(true);
+    expect(svg).toContain("copy-and-forward");
+    expect(svg).toContain("eth0 lost, nCoA to eth1");
   });
 
   it("the kept JSON has a timeline only for the run each SVG shows, cut to its window", () => {

@@ -1,10 +1,15 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
 import { createEapPskPeer, type EapPskPeerOptions } from "../../../lib/eap/eap_psk_peer.ts";
-import { createEapPskServer } from "../../../lib/eap/eap_psk_server.ts";
+import { createEapPskServer, createEapPskServerFactory } from "../../../lib/eap/eap_psk_server.ts";
 import type { EapAuthStep, EapPeerStep } from "../../../lib/eap/eap_method.ts";
 import { ConfigError } from "../../../lib/errors.ts";
 import { eapPskChannelSeal } from "../../../lib/keys/eap_psk_channel.ts";
-import { eapPskDeriveKeys, eapPskKeySetup, eapPskMacS } from "../../../lib/keys/eap_psk_keys.ts";
+import {
+  eapPskDeriveKeys,
+  eapPskKeySetup,
+  eapPskMacS,
+  eapPskPrepareKeys,
+} from "../../../lib/keys/eap_psk_keys.ts";
 import { decodeEap, encodeEap } from "../../../lib/wire/eap.ts";
 import { EapPskResult } from "../../../lib/wire/eap_constants.ts";
 import {
@@ -354,5 +359,76 @@ describe("createEapPskPeer", () => {
     psk.fill(0);
     await p.handle(msg1(1));
     expect((await p.handle(await msg3(2))).kind).toBe("response");
+  });
+});
+
+/** The session a factory creates a server for (only an argument here). */
+const SESSION = { sessionId: 1, peer: "192.0.2.10:716" };
+
+describe("EAP-PSK with AK and KDK set up once per PSK (RFC 4764 section 3.1)", () => {
+  it("peers sharing one prepared PSK and a server factory reusing its set-up agree on each session's MSK", async () => {
+    const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+    const prepared = eapPskPrepareKeys(PSK);
+    const factory = createEapPskServerFactory({
+      serverId: ID_S,
+      lookup: (id) => (id === ID_P ? PSK : undefined),
+      random,
+    });
+    const msks: Uint8Array[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = createEapPskPeer({ identity: ID_P, psk: PSK, random, prepared });
+      const { server, peer: result } = await converse(p, factory.create(SESSION));
+      expect([server.kind, result.kind]).toEqual(["success", "success"]);
+      if (server.kind !== "success" || result.kind !== "success") return;
+      expect(result.msk).toEqual(server.msk);
+      msks.push(result.msk);
+    }
+    // Fresh RAND_S and RAND_P: every session has its own MSK.
+    expect(new Set(msks.map((m) => m.join(","))).size).toBe(3);
+  });
+
+  it("prepared keys of another PSK fail at the server's MAC_P check, never authenticate", async () => {
+    const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+    const other = PSK.map((b) => b ^ 1);
+    const p = createEapPskPeer({
+      identity: ID_P,
+      psk: PSK,
+      random,
+      prepared: eapPskPrepareKeys(other),
+    });
+    const s = createEapPskServer({
+      serverId: ID_S,
+      lookup: (id) => (id === ID_P ? PSK : undefined),
+      random,
+    });
+    const { server } = await converse(p, s);
+    expect(server.kind).toBe("failure");
+  });
+
+  it("a server whose credential array is rewritten in place sets the new PSK up again", async () => {
+    const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+    const stored = PSK.slice();
+    const factory = createEapPskServerFactory({
+      serverId: ID_S,
+      lookup: (id) => (id === ID_P ? stored : undefined),
+      random,
+    });
+    const first = await converse(
+      createEapPskPeer({ identity: ID_P, psk: PSK, random }),
+      factory.create(SESSION),
+    );
+    expect(first.server.kind).toBe("success");
+    const rotated = PSK.map((b) => b ^ 0xff);
+    stored.set(rotated); // the key rotated in place
+    const stale = await converse(
+      createEapPskPeer({ identity: ID_P, psk: PSK, random }),
+      factory.create(SESSION),
+    );
+    expect(stale.server.kind).toBe("failure");
+    const fresh = await converse(
+      createEapPskPeer({ identity: ID_P, psk: rotated, random }),
+      factory.create(SESSION),
+    );
+    expect(fresh.server.kind).toBe("success");
   });
 });

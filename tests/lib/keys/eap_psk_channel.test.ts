@@ -1,5 +1,9 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
-import { eapPskChannelOpen, eapPskChannelSeal } from "../../../lib/keys/eap_psk_channel.ts";
+import {
+  eapPskChannelKey,
+  eapPskChannelOpen,
+  eapPskChannelSeal,
+} from "../../../lib/keys/eap_psk_channel.ts";
 import { IntegrityError } from "../../../lib/keys/integrity_error.ts";
 
 const hex = (s: string): Uint8Array =>
@@ -84,5 +88,32 @@ describe("eapPskChannelOpen (RFC 4764 section 3.3)", () => {
     ).rejects.toThrow(
       new RangeError("Invalid EAP-PSK protected channel tag: expected 16 bytes, got 15"),
     );
+  });
+});
+
+describe("eapPskChannelKey (RFC 4764 section 3.3, the TEK imported once)", () => {
+  it("seals message 4 and opens message 3 as the raw TEK does (openssl values)", async () => {
+    const channel = await eapPskChannelKey(TEK);
+    const sealed = await eapPskChannelSeal(channel, 0, HEADER_3, DONE_SUCCESS);
+    expect([toHex(sealed.ciphertext), toHex(sealed.tag)]).toEqual([
+      "0e",
+      "59aaca801c87b8a0b5d0b019f6f5d1b0",
+    ]);
+    expect(await eapPskChannelOpen(channel, 0, HEADER_3, sealed.ciphertext, sealed.tag))
+      .toEqual(DONE_SUCCESS);
+    const four = await eapPskChannelSeal(channel, 1, HEADER_4, DONE_SUCCESS);
+    expect(four).toEqual(await eapPskChannelSeal(TEK, 1, HEADER_4, DONE_SUCCESS));
+  });
+
+  it("still refuses an altered header, another nonce and a bad TEK length", async () => {
+    const channel = await eapPskChannelKey(TEK);
+    const sealed = await eapPskChannelSeal(channel, 0, HEADER_3, DONE_SUCCESS);
+    const altered = HEADER_3.slice();
+    altered[21]! ^= 1;
+    await expect(eapPskChannelOpen(channel, 0, altered, sealed.ciphertext, sealed.tag))
+      .rejects.toThrow(IntegrityError);
+    await expect(eapPskChannelOpen(channel, 1, HEADER_3, sealed.ciphertext, sealed.tag))
+      .rejects.toThrow(IntegrityError);
+    await expect(eapPskChannelKey(new Uint8Array(15))).rejects.toThrow(RangeError);
   });
 });

@@ -7,6 +7,7 @@ import {
   eapPskMacP,
   eapPskMacS,
   eapPskMacs,
+  eapPskPrepareKeys,
 } from "../../../lib/keys/eap_psk_keys.ts";
 
 const hex = (s: string): Uint8Array =>
@@ -200,5 +201,30 @@ describe("eapPskMacP and eapPskMacS (RFC 4764 section 3.2)", () => {
     await expect(eapPskMacP(new Uint8Array(8), ID_P, ID_S, r, r)).rejects.toThrow(RangeError);
     await expect(eapPskMacP(hex(AK), ID_P, ID_S, r.slice(1), r)).rejects.toThrow(RangeError);
     await expect(eapPskMacS(hex(AK), ID_S, r.slice(1))).rejects.toThrow(RangeError);
+  });
+});
+
+describe("eapPskPrepareKeys (RFC 4764 section 3.1, set up once per PSK)", () => {
+  it("gives the openssl MAC_P, MAC_S, TEK, MSK and EMSK, as the raw AK and KDK do", async () => {
+    const prepared = await eapPskPrepareKeys(hex(PSK));
+    const macs = await eapPskMacs(prepared, ID_P, ID_S, hex(RAND_S), hex(RAND_P));
+    expect([toHex(macs.macP), toHex(macs.macS)]).toEqual([MAC_P, MAC_S]);
+    const keys = await eapPskDeriveKeys(prepared, hex(RAND_P));
+    expect([toHex(keys.tek), toHex(keys.msk), toHex(keys.emsk)]).toEqual([TEK, MSK, EMSK]);
+  });
+
+  it("serves many sessions: each RAND_P gives the keys the raw KDK gives", async () => {
+    const prepared = await eapPskPrepareKeys(hex(PSK));
+    for (const randP of [RAND_P, "00".repeat(16), "ff".repeat(16)]) {
+      expect(await eapPskDeriveKeys(prepared, hex(randP))).toEqual(
+        await eapPskDeriveKeys(hex(KDK), hex(randP)),
+      );
+    }
+  });
+
+  it("keeps the keys non-extractable and refuses a PSK that is not 16 bytes", async () => {
+    const prepared = await eapPskPrepareKeys(hex(PSK));
+    expect([prepared.ak.extractable, prepared.kdk.extractable]).toEqual([false, false]);
+    await expect(eapPskPrepareKeys(new Uint8Array(15))).rejects.toThrow(RangeError);
   });
 });

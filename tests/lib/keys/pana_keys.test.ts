@@ -1,6 +1,7 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
 import { panaAuthAvp, panaAuthKey, verifyPanaAuth } from "../../../lib/keys/pana_keys.ts";
-import { prfPlus } from "../../../lib/keys/prf_plus.ts";
+import { importPrfKey, prfPlus } from "../../../lib/keys/prf_plus.ts";
+import { mpaSaKeyMaterial } from "../../../lib/keys/mpa_keys.ts";
 
 const hex = (s: string): Uint8Array =>
   Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
@@ -130,5 +131,27 @@ describe("panaAuthAvp and verifyPanaAuth (RFC 5191 section 5.3, AUTH_HMAC_SHA2_2
       1,
     );
     expect(await verifyPanaAuth(paa, MESSAGE, await panaAuthAvp(pac, MESSAGE))).toBe(true);
+  });
+});
+
+describe("PANA and MPA-SA keys from an imported MSK (RFC 5191 section 5.3, RFC 6252 section 6.3)", () => {
+  it("PANA_AUTH_KEY, the AUTH AVP and the MN-CA/MN-AR keys equal those from the raw bytes", async () => {
+    const msk = new Uint8Array(64).map((_, i) => i);
+    const mskKey = await importPrfKey(msk);
+    const par = new Uint8Array([1, 2, 3]);
+    const pan = new Uint8Array([4, 5]);
+    const nonces = [new Uint8Array(20).fill(1), new Uint8Array(20).fill(2)] as const;
+    const authKey = await panaAuthKey(msk, par, pan, nonces[0], nonces[1], 7);
+    expect(await panaAuthKey(mskKey, par, pan, nonces[0], nonces[1], 7)).toEqual(authKey);
+    expect(await mpaSaKeyMaterial(mskKey, 9, "ctn-b")).toEqual(
+      await mpaSaKeyMaterial(msk, 9, "ctn-b"),
+    );
+    const message = new Uint8Array(40).fill(3);
+    const authHmac = await importPrfKey(authKey);
+    const auth = await panaAuthAvp(authHmac, message);
+    expect(auth).toEqual(await panaAuthAvp(authKey, message));
+    expect(await verifyPanaAuth(authHmac, message, auth)).toBe(true);
+    auth[0]! ^= 1;
+    expect(await verifyPanaAuth(authHmac, message, auth)).toBe(false);
   });
 });

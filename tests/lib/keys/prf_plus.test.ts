@@ -1,5 +1,10 @@
 import { describe, expect, it } from "npm:vitest@4.1.12";
-import { PRF_PLUS_MAX_LENGTH, prfHmacSha256, prfPlus } from "../../../lib/keys/prf_plus.ts";
+import {
+  importPrfKey,
+  PRF_PLUS_MAX_LENGTH,
+  prfHmacSha256,
+  prfPlus,
+} from "../../../lib/keys/prf_plus.ts";
 
 const hex = (s: string): Uint8Array =>
   Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
@@ -94,5 +99,27 @@ describe("prfPlus (RFC 7296 section 2.13)", () => {
     await prfPlus(key, seed, 64);
     expect(key).toEqual(KEY);
     expect(seed).toEqual(SEED);
+  });
+});
+
+describe("importPrfKey (one import for several PRF computations)", () => {
+  it("gives the same PRF and prf+ outputs as the raw key (RFC 4306 section 2.13)", async () => {
+    const raw = hex("0b".repeat(32));
+    const key = await importPrfKey(raw);
+    const seed = ascii("IETF PANA");
+    expect(await prfHmacSha256(key, seed)).toEqual(await prfHmacSha256(raw, seed));
+    expect(await prfPlus(key, seed, 100)).toEqual(await prfPlus(raw, seed, 100));
+    expect(toHex(await prfHmacSha256(key, seed))).toBe(toHex(await hmac(raw, seed)));
+  });
+
+  it("is non-extractable, refuses an empty key, and a key of another algorithm is refused by the PRF", async () => {
+    const key = await importPrfKey(new Uint8Array(16).fill(1));
+    expect(key.extractable).toBe(false);
+    await expect(importPrfKey(new Uint8Array(0))).rejects.toThrow(RangeError);
+    const aes = await crypto.subtle.importKey("raw", new Uint8Array(16), "AES-CBC", false, [
+      "encrypt",
+    ]);
+    await expect(prfPlus(aes, new Uint8Array(1), 32)).rejects.toThrow(TypeError);
+    await expect(prfHmacSha256(aes, new Uint8Array(1))).rejects.toThrow(TypeError);
   });
 });
