@@ -963,9 +963,13 @@ export class PhtAr implements AsyncDisposable {
     const tunnel = this.#tunnels.get(m.tunnelId);
     if (tunnel === undefined) {
       // Released already: a retransmitted delete is answered again, the rest refused.
+      // A flush of a deleted tunnel the AR already released (it heard the MN on the
+      // link and delivered what it held, section 7.6.1) is answered with nothing left.
       this.#drop("expired", `${m.kind} for tunnel ${m.tunnelId}`);
       if (m.kind === "delete") {
         await reply({ kind: "delete-ack", tunnelId: m.tunnelId, sequence: m.sequence });
+      } else if (m.kind === "flush" && this.#gone.get(m.tunnelId)?.reason === "deleted") {
+        await reply({ kind: "flush-ack", tunnelId: m.tunnelId, sequence: m.sequence, count: 0 });
       } else await error(PhtErrorCode.UnknownTunnel);
       return;
     }
@@ -1016,7 +1020,11 @@ export class PhtAr implements AsyncDisposable {
             // precedes the delete-ack on the way to the MN's copy socket and no packet
             // falls between the tunnel and the CTN link.
             await this.#release(tunnel, "deleted", { downFirst: true });
-          } else this.#release(tunnel, "deleted");
+          } else {
+            // Awaited: the host route into the TUN goes before the ack, so that an ack
+            // to an MN already on the CTN link is not routed into the deleted tunnel.
+            await this.#release(tunnel, "deleted");
+          }
         }
         return await reply({ kind: "delete-ack", ...base });
       case "buffer":

@@ -374,6 +374,18 @@ describe("PHT buffering at the AR (RFC 6252 section 7.6.1)", () => {
     expect(r.ar.tunnels()).toEqual([]);
   });
 
+  it("a flush of a deleted tunnel the AR already released on hearing the MN is answered with 0, not refused", async () => {
+    const r = await rig();
+    const handle = await r.open();
+    await r.mn.buffer(handle);
+    for (let i = 0; i < 2; i++) r.ar.deliver(ipv4(CN, NCOA, i));
+    await r.mn.close(handle);
+    expect(r.ar.heardOnLink(NCOA)).toBe(2); // the AR heard the MN first
+    expect(r.ar.tunnels()).toEqual([]);
+    expect(await r.mn.flush(handle)).toBe(0);
+    expect(r.direct.map((d) => idOf(d.packet))).toEqual([0, 1]);
+  });
+
   it("bounds the buffer by count and by age, and counts the drops", async () => {
     let now = 1_000_000;
     const r = await rig({ buffer: { maxPackets: 10, maxAgeMs: 100 }, now: () => now });
