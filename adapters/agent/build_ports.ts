@@ -165,13 +165,8 @@ export async function buildAgentPorts(
         // Bound to the wildcard, not to the oCoA: the switch sequence deletes the
         // tunnel and asks for the flush AFTER the move (RFC 6252 section 6.3 step 6,
         // lib/mpa/session.ts), when the oCoA is no longer reachable; from the wildcard
-        // those messages leave from the nCoA on the new link (the AR answers an
-        // authenticated message where it came from). Before the move the kernel picks
-        // the oCoA, the route towards the AR being through the current network.
-        // (IPv4 ARs only: with an IPv6 AR in the table the oCoA binding is kept.)
-        ...(config.link.kind === "simulated" || _anyIpv6Ar(config)
-          ? {}
-          : { bindAddress: "0.0.0.0" }),
+        // those messages leave from the nCoA on the new link.
+        ...(config.link.kind === "simulated" ? {} : { bindAny: true }),
         sessionId: (ctn) => sessions.get(ctn),
         onPacket: (handle, packet) => attachments.get(handle.id)?.onPacket(packet),
         ...(config.tunnel.lifetimeMs === undefined ? {} : { lifetimeMs: config.tunnel.lifetimeMs }),
@@ -426,12 +421,6 @@ async function _mobility(
       await sip.stop({ signal: AbortSignal.timeout(2000) });
     },
   };
-}
-
-/** Whether the static CTN table names an IPv6 access router. */
-function _anyIpv6Ar(config: AgentConfig): boolean {
-  return config.discovery.kind === "static" &&
-    config.discovery.ctns.some((c) => c.ar.address.includes(":"));
 }
 
 /** The link control (RFC 6252 section 6.3 steps 5, 6). */

@@ -112,6 +112,13 @@ export interface PhtTunnelManagerOptions {
   readonly retries?: number;
   /** Local outer address to bind; default the handle's `endpoints.oCoA`. */
   readonly bindAddress?: string;
+  /**
+   * Without `bindAddress`: bind each tunnel's socket to the wildcard of its AR's
+   * family instead of the oCoA, so that the kernel picks the source - the oCoA while
+   * the route to the AR goes through the current network, the nCoA once the MN moved
+   * (a delete or flush after the move, RFC 6252 section 6.3 step 6). Default false.
+   */
+  readonly bindAny?: boolean;
   /** Clock, epoch ms; default `performance.timeOrigin + performance.now()`. */
   readonly now?: () => number;
 }
@@ -338,7 +345,8 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
       );
     }
     let socket: Socket;
-    const bind = this.#options.bindAddress ?? endpoints.oCoA;
+    const bind = this.#options.bindAddress ??
+      (this.#options.bindAny === true ? _wildcardFor(endpoints.ar.address) : endpoints.oCoA);
     try {
       socket = await _bindUdp(bind, 0);
     } catch (error) {
@@ -549,9 +557,8 @@ export class PhtTunnelManager implements TunnelManager, AsyncDisposable {
     if (tunnel === undefined) throw this.#notFound(handle);
     let temporary: Socket | undefined;
     if (tunnel.socket === undefined) {
-      const family = _family(tunnel.ar.address);
       try {
-        temporary = await _bindUdp(family === 6 ? "::" : "0.0.0.0", 0);
+        temporary = await _bindUdp(_wildcardFor(tunnel.ar.address), 0);
       } catch (error) {
         throw new PortError("TunnelManager", "unreachable", (error as Error).message, {
           cause: error,
@@ -1378,4 +1385,9 @@ function _errorName(code: number): string {
     default:
       return "refused";
   }
+}
+
+/** The wildcard address of `peer`'s family: the kernel picks the source per route. */
+function _wildcardFor(peer: string): string {
+  return _family(peer) === 6 ? "::" : "0.0.0.0";
 }

@@ -28,11 +28,16 @@
 import type { JsonLineChild } from "../../tests/fixtures/netns/json_line_child.ts";
 import { CliProcess } from "../../tests/fixtures/preconfig/_cli_process.ts";
 import type { LinkSample } from "../../lib/metrics/link_sample.ts";
-import type { HandoverPlan, HandoverTrace, MnDriver, Span } from "./mn_driver.ts";
+// MIP_KEY_HEX is read only when a run starts: the import cycle with mn_driver.ts
+// (which builds this driver) is settled by then.
+import {
+  type HandoverPlan,
+  type HandoverTrace,
+  MIP_KEY_HEX,
+  type MnDriver,
+  type Span,
+} from "./mn_driver.ts";
 import { ADDR, type CtnSpec, type HandoverTopology, MN_IDENTITY, MN_PSK_HEX } from "./topology.ts";
-
-/** The Mobile IPv6 key shared with the CN's home agent (the value of mn_driver.ts). */
-const _MIP_KEY_HEX = "6d6970362d62696e64696e672d6b65792d666f722d7468652d746573746265642e";
 
 /** The network id of the pAR's cell in the trace (not a CTN: never prepared). */
 export const SERVING_NETWORK = "par.example";
@@ -245,7 +250,10 @@ export function traceFromEvents(events: readonly EventLine[], network: string): 
   const postBu = coveredBefore ? undefined : bindSpan(post);
   const conf = span("acquire", "lease-ok");
   const tunnel = span("open-tunnel", "tunnel-ok");
-  const l3Done = Math.max(assigned.t, flushed?.t ?? 0, postBu?.[1] ?? 0);
+  // A flush that released nothing (the AR had already delivered its buffer on hearing
+  // the MN's gratuitous ARP, or held nothing) is not what made the MN reachable.
+  const flushedSome = flushed !== undefined && (flushed.count ?? 0) > 0;
+  const l3Done = Math.max(assigned.t, flushedSome ? flushed.t : 0, postBu?.[1] ?? 0);
   return {
     ...(total === undefined ? {} : { auth: [preauth.t - total, preauth.t] as Span }),
     ...(authCall === undefined ? {} : { authCall }),
@@ -315,7 +323,7 @@ export class AgentMnDriver implements MnDriver {
     this.#dir = dir;
     const files = { psk: `${dir}/mn.psk`, mipKey: `${dir}/mip6.key`, trace: `${dir}/trace.jsonl` };
     await Deno.writeTextFile(files.psk, `${MN_PSK_HEX}\n`);
-    await Deno.writeTextFile(files.mipKey, `${_MIP_KEY_HEX}\n`);
+    await Deno.writeTextFile(files.mipKey, `${MIP_KEY_HEX}\n`);
     await Deno.writeTextFile(
       files.trace,
       crossingTrace(plan.target).map((s) => JSON.stringify(s)).join("\n") + "\n",
@@ -351,10 +359,11 @@ export class AgentMnDriver implements MnDriver {
         }`,
     );
     await hooks.streamUp();
+    const tail = new _EventsTail(eventsPath);
     let events: EventLine[] = [];
     await _until(
       async () => {
-        events = await _readEvents(eventsPath);
+        events = await tail.read();
         return handoverDone(events, plan.target.network);
       },
       30_000,
@@ -392,23 +401,45 @@ export class AgentMnDriver implements MnDriver {
   }
 }
 
-async function _readEvents(path: string): Promise<EventLine[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch {
-    return [];
+/**
+ * Reads the agent's events file as it grows: each call parses only the bytes added
+ * since the last one (a line still being written waits for its newline).
+ */
+class _EventsTail {
+  readonly #path: string;
+  readonly #events: EventLine[] = [];
+  readonly #decoder = new TextDecoder();
+  #offset = 0;
+  #rest = "";
+
+  constructor(path: string) {
+    this.#path = path;
   }
-  const out: EventLine[] = [];
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
+
+  async read(): Promise<EventLine[]> {
+    let file: Deno.FsFile;
     try {
-      out.push(JSON.parse(line) as EventLine);
+      file = await Deno.open(this.#path, { read: true });
     } catch {
-      // a line being written
+      return this.#events; // not created yet
     }
+    try {
+      await file.seek(this.#offset, Deno.SeekMode.Start);
+      const buffer = new Uint8Array(65_536);
+      for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+        this.#rest += this.#decoder.decode(buffer.subarray(0, n), { stream: true });
+        this.#offset += n;
+      }
+    } finally {
+      file.close();
+    }
+    const lines = this.#rest.split("\n");
+    this.#rest = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line.trim() !== "") this.#events.push(JSON.parse(line) as EventLine);
+    }
+    return this.#events;
   }
-  return out;
 }
 
 async function _until(

@@ -141,6 +141,12 @@ describe("the agent driver", () => {
     });
   });
 
+  it("a flush that released nothing (the AR delivered on hearing the MN) does not end layer 3", () => {
+    const early = RUN.map((e) => e.kind === "flushed" ? { ...e, count: 0 } : e);
+    const t = traceFromEvents(early, N);
+    expect([t.flushed, t.flushCount, t.l3Done]).toEqual([3032, 0, 3010]);
+  });
+
   it("a proactive binding of other CoAs leaves the binding after the switch in layer 3", () => {
     const other = RUN.map((e) => e.seq === 4 ? { ...e, coas: ["10.0.1.2", "10.0.2.100"] } : e);
     const t = traceFromEvents(other, N);
